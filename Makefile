@@ -1,0 +1,38 @@
+# Both entry points create their own virtual environments, so a fresh clone needs
+# only Python 3.11+ and make. uv lives in its own venv (.tools) so that `uv sync`
+# can manage .venv exactly without removing itself.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: setup run test lint bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+setup: $(UV)
+	$(UV) sync --frozen --quiet --python $(PYTHON)
+
+# The main job on the embedded default: value and simulate the bundled example.
+run: setup
+	$(BIN)/portfoliowise value examples/portfolio.json --quotes examples/quotes.sample.json --currency JPY
+	$(BIN)/portfoliowise simulate examples/portfolio.json --quotes examples/quotes.sample.json --budget 300000JPY
+
+lint: setup
+	$(BIN)/ruff check src tests bench infra
+	$(BIN)/ruff format --check src tests bench infra
+	$(BIN)/mypy src
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -1,0 +1,128 @@
+"""Domain benchmarks: valuation, allocation and a buy-mode simulation for a generated
+portfolio of 10,000 holdings and a 100,000,000 JPY budget. Prints a table; the target
+is under 1 second each on one core. Run with `make bench`."""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from portfoliowise.domain.allocation import Dimension, allocation, drift
+from portfoliowise.domain.fx import FxRate, RateTable
+from portfoliowise.domain.money import JPY, USD, Money
+from portfoliowise.domain.portfolio import Holding, Portfolio
+from portfoliowise.domain.quotes import Quote, QuoteStatus
+from portfoliowise.domain.simulation import simulate
+from portfoliowise.domain.valuation import value_portfolio
+
+HOLDINGS = 10_000
+BUDGET = Money(Decimal(100_000_000), JPY)
+TARGET_SECONDS = 1.0
+AT = datetime(2026, 11, 27, 6, tzinfo=UTC)
+_TSE_LETTERS = "ACDFGHJKLMNPRSTUWXY"
+
+
+def _symbols(rng: random.Random) -> list[str]:
+    tokyo = [f"{n:04d}" for n in range(1300, 9999)]
+    tokyo += [
+        f"{d}{n}{e}{letter}"
+        for d in "12345"
+        for n in "0123456789"
+        for e in "0123456789"
+        for letter in _TSE_LETTERS
+    ][:3000]
+    us = ["".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4)) for _ in range(4000)]
+    funds = [f"{rng.randrange(10**7):07d}{rng.choice('0123456789ABC')}" for _ in range(3000)]
+    pool = list(dict.fromkeys(tokyo[:4000] + us + funds))
+    rng.shuffle(pool)
+    return pool[:HOLDINGS]
+
+
+def build(fresh: bool = False) -> tuple[Portfolio, dict[str, Quote], RateTable]:
+    """`fresh`: nothing held yet, so the budget spreads over thousands of holdings."""
+    rng = random.Random(20261128)
+    holdings: list[Holding] = []
+    quotes: dict[str, Quote] = {}
+    for symbol in _symbols(rng):
+        holding = Holding.of(symbol, 0 if fresh else rng.randrange(0, 50) * 100)
+        market = holding.instrument.market.value
+        if market == "US":
+            price = Money(Decimal(rng.randrange(500, 90_000)) / 100, USD)
+        elif market == "FUND":
+            price = Money(Decimal(rng.randrange(8_000, 60_000)), JPY)
+            holding = Holding.of(symbol, 0 if fresh else rng.randrange(0, 2_000_000))
+        else:
+            price = Money(Decimal(rng.randrange(100, 20_000)), JPY)
+        holdings.append(holding)
+        quotes[holding.symbol] = Quote(holding.symbol, price, QuoteStatus.LIVE, "bench", AT)
+    weights = [Decimal(rng.randrange(1, 1000)) for _ in holdings]
+    scale = Decimal(100) / sum(weights)
+    targets = {h.symbol: w * scale for h, w in zip(holdings, weights, strict=True)}
+    drift_fix = Decimal(100) - sum(targets.values())
+    targets[holdings[0].symbol] += drift_fix
+    portfolio = Portfolio.create(
+        user_id="bench",
+        portfolio_id="bench",
+        name="bench",
+        base_currency=JPY,
+        at=AT,
+        holdings=holdings,
+        targets=targets,
+    )
+    return portfolio, quotes, RateTable([FxRate(USD, JPY, Decimal("154.32"))])
+
+
+def timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def _orders(result: object) -> str:
+    orders = result.orders  # type: ignore[attr-defined]
+    return f"{len(orders):,} orders, spent {result.spent.display()}"  # type: ignore[attr-defined]
+
+
+def main() -> int:
+    portfolio, quotes, rates = build()
+    t_value, valuation = timed(lambda: value_portfolio(portfolio, quotes, rates, at=AT))
+    assert valuation is not None
+    t_alloc, _ = timed(
+        lambda: (
+            [allocation(valuation, by) for by in Dimension]  # type: ignore[arg-type]
+            + [drift(valuation, portfolio.targets)]
+        )  # type: ignore[arg-type]
+    )
+    t_sim, sim = timed(lambda: simulate(portfolio, quotes, rates, BUDGET))
+    fresh, fresh_quotes, _ = build(fresh=True)
+    t_fresh, sim_fresh = timed(lambda: simulate(fresh, fresh_quotes, rates, BUDGET))
+    rows = [
+        ("valuation (10,000 holdings)", t_value, ""),
+        ("allocation (6 breakdowns + drift)", t_alloc, ""),
+        ("simulation, buy, 100,000,000 JPY", t_sim, _orders(sim)),
+        ("simulation, buy, nothing held yet", t_fresh, _orders(sim_fresh)),
+    ]
+    print(f"{'benchmark':<36} {'best of 3 (s)':>14} {'target (s)':>11}  {'ok':<3} note")
+    failed = False
+    for name, seconds, note in rows:
+        ok = seconds < TARGET_SECONDS
+        failed |= not ok
+        print(
+            f"{name:<36} {seconds:>14.3f} {TARGET_SECONDS:>11.1f}  "
+            f"{'yes' if ok else 'NO':<3} {note}"
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

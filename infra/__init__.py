@@ -1,0 +1,1 @@
+"""The CDK app (infra/cdk); nothing in the product imports it."""

@@ -1,0 +1,1 @@
+"""CDK app: filled by the infrastructure issue."""

@@ -1,0 +1,200 @@
+"""In-memory adapters for every port: the fakes unit tests run against, with the same
+semantics the real adapters promise (optimistic lock, change + audit together, TTLs)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+from portfoliowise.domain.analysis import AnalysisRequest, AnalysisResult
+from portfoliowise.domain.audit import AuditEntry
+from portfoliowise.domain.errors import ConflictError, NotFoundError, SourceUnavailable
+from portfoliowise.domain.events import DomainEvent, JsonValue
+from portfoliowise.domain.fx import FxRate
+from portfoliowise.domain.instruments import Instrument, parse_symbol
+from portfoliowise.domain.money import Currency
+from portfoliowise.domain.portfolio import Portfolio
+from portfoliowise.domain.ports import CachedQuote
+from portfoliowise.domain.quotes import Quote
+from portfoliowise.domain.sessions import Session
+
+
+class InMemoryAuditLog:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+        self._lock = threading.Lock()
+
+    def record(self, entries: Sequence[AuditEntry]) -> None:
+        with self._lock:
+            self.entries.extend(entries)
+
+    def for_user(self, user_id: str, since: datetime, until: datetime) -> list[AuditEntry]:
+        with self._lock:
+            found = [
+                e for e in self.entries if e.user_id == user_id and since <= e.timestamp <= until
+            ]
+        return sorted(found, key=lambda e: e.timestamp)
+
+
+class InMemoryPortfolioRepository:
+    """Stores JSON snapshots, so callers never share mutable state with the store."""
+
+    def __init__(self, audit: InMemoryAuditLog | None = None) -> None:
+        self.audit = audit or InMemoryAuditLog()
+        self._rows: dict[tuple[str, str], dict[str, JsonValue]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id: str, portfolio_id: str) -> Portfolio:
+        with self._lock:
+            row = self._rows.get((user_id, portfolio_id))
+        if row is None:
+            raise NotFoundError(f"portfolio {portfolio_id} not found")
+        return Portfolio.from_json(row)
+
+    def list_for_user(self, user_id: str) -> list[Portfolio]:
+        with self._lock:
+            rows = [row for (uid, _), row in sorted(self._rows.items()) if uid == user_id]
+        return [Portfolio.from_json(row) for row in rows]
+
+    def add(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
+        key = (portfolio.user_id, portfolio.portfolio_id)
+        with self._lock:
+            if key in self._rows:
+                raise ConflictError(f"portfolio {portfolio.portfolio_id} already exists", 1)
+            self._write(key, portfolio, audit)
+
+    def save(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
+        key = (portfolio.user_id, portfolio.portfolio_id)
+        with self._lock:
+            row = self._rows.get(key)
+            if row is None:
+                raise NotFoundError(f"portfolio {portfolio.portfolio_id} not found")
+            stored = row["version"]
+            if stored != portfolio.version:
+                raise ConflictError(
+                    f"portfolio {portfolio.portfolio_id} is at version {stored}, "
+                    f"not {portfolio.version}",
+                    stored if isinstance(stored, int) else None,
+                )
+            if portfolio.deleted:
+                del self._rows[key]
+                self.audit.record(audit)
+                portfolio.version += 1
+                return
+            self._write(key, portfolio, audit)
+
+    def _write(
+        self, key: tuple[str, str], portfolio: Portfolio, audit: Sequence[AuditEntry]
+    ) -> None:
+        snapshot = portfolio.to_json()
+        snapshot["version"] = portfolio.version + 1
+        self._rows[key] = snapshot
+        self.audit.record(audit)
+        portfolio.version += 1
+
+
+class InMemoryQuoteCache:
+    def __init__(self) -> None:
+        self._items: dict[str, CachedQuote] = {}
+        self.reads = 0
+        self.writes = 0
+
+    def get_many(self, instruments: Sequence[Instrument]) -> dict[str, CachedQuote]:
+        self.reads += 1
+        return {
+            i.symbol: self._items[i.cache_key] for i in instruments if i.cache_key in self._items
+        }
+
+    def put_many(self, quotes: Sequence[Quote], expires_at: datetime) -> None:
+        self.writes += 1
+        for quote in quotes:
+            if quote.price is None:
+                continue  # an unavailable quote is never cached as if it were a price
+            self._items[parse_symbol(quote.symbol).cache_key] = CachedQuote(quote, expires_at)
+
+
+class StaticQuoteSource:
+    """A source answering from a fixed table of quotes; `failing=True` makes it fail."""
+
+    def __init__(self, name: str, quotes: dict[str, Quote], failing: bool = False) -> None:
+        self.name = name
+        self._quotes = quotes
+        self.failing = failing
+        self.calls: list[list[str]] = []
+
+    def fetch(self, instruments: Sequence[Instrument]) -> dict[str, Quote]:
+        self.calls.append([i.symbol for i in instruments])
+        if self.failing:
+            raise SourceUnavailable(f"{self.name} is unavailable")
+        return {i.symbol: self._quotes[i.symbol] for i in instruments if i.symbol in self._quotes}
+
+
+class StaticFxSource:
+    def __init__(self, name: str, rates: list[FxRate], failing: bool = False) -> None:
+        self.name = name
+        self._rates = rates
+        self.failing = failing
+
+    def fetch_rates(self, pairs: Sequence[tuple[Currency, Currency]]) -> list[FxRate]:
+        if self.failing:
+            raise SourceUnavailable(f"{self.name} is unavailable")
+        wanted = set(pairs)
+        return [r for r in self._rates if (r.base, r.quote) in wanted]
+
+
+class InMemorySessionStore:
+    def __init__(self) -> None:
+        self._sessions: dict[str, Session] = {}
+
+    def put(self, session: Session) -> None:
+        self._sessions[session.session_hash] = session
+
+    def get(self, session_hash: str, now: datetime) -> Session | None:
+        session = self._sessions.get(session_hash)
+        if session is None or session.expired(now):
+            return None
+        return session
+
+    def delete(self, session_hash: str) -> None:
+        self._sessions.pop(session_hash, None)
+
+
+class InMemoryEventPublisher:
+    def __init__(self) -> None:
+        self.published: list[DomainEvent] = []
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        self.published.extend(events)
+
+
+class InMemoryBlobStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self.objects[key] = (bytes(data), content_type)
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.objects[key][0]
+        except KeyError:
+            raise NotFoundError(f"no object at {key}") from None
+
+    def list(self, prefix: str) -> list[str]:
+        return sorted(key for key in self.objects if key.startswith(prefix))
+
+
+class ScriptedAnalyst:
+    """Answers each request with the next scripted text (tests of the analysis flow)."""
+
+    def __init__(self, answers: list[str], model: str = "scripted") -> None:
+        self._answers = list(answers)
+        self.model = model
+        self.requests: list[AnalysisRequest] = []
+
+    def analyse(self, request: AnalysisRequest) -> AnalysisResult:
+        self.requests.append(request)
+        if not self._answers:
+            raise SourceUnavailable("the scripted analyst has no answer left")
+        return AnalysisResult(text=self._answers.pop(0), model=self.model)

@@ -1,0 +1,303 @@
+"""Portfolio and quote files: this project's portfolio JSON, the existing app's export
+(`{baseCurrency, exchangeRate, currentAssets, targetPortfolio}`) and quote snapshots.
+
+Numbers are read with `parse_float=Decimal`: no amount ever passes through a float."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from portfoliowise.domain.errors import DomainError, ValidationError
+from portfoliowise.domain.fx import FxRate
+from portfoliowise.domain.instruments import FUND_PRICE_UNIT, Market, parse_symbol
+from portfoliowise.domain.money import JPY, USD, Currency, Money, to_decimal
+from portfoliowise.domain.portfolio import AssetClass, Holding, Portfolio, holding_from_json
+from portfoliowise.domain.quotes import Quote, QuoteStatus
+
+PORTFOLIO_FORMAT = "portfoliowise/portfolio@1"
+QUOTES_FORMAT = "portfoliowise/quotes@1"
+EXPORT_SOURCE = "export-file"
+LOCAL_USER = "local"
+
+
+class FileFormatError(ValidationError):
+    code = "bad_file"
+
+
+@dataclass(slots=True)
+class LoadedPortfolio:
+    portfolio: Portfolio
+    quotes: dict[str, Quote] = field(default_factory=dict)  # prices carried by the file
+    rates: list[FxRate] = field(default_factory=list)
+    kind: str = "portfoliowise"  # or "legacy-export"
+
+
+@dataclass(slots=True)
+class QuoteSnapshot:
+    quotes: dict[str, Quote]
+    rates: list[FxRate]
+    source: str
+    sample: bool
+
+
+def read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise FileFormatError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise FileFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+
+
+def load_portfolio(path: Path, *, at: datetime) -> LoadedPortfolio:
+    data = read_json(path)
+    try:
+        return parse_portfolio_document(data, at=at, default_name=path.stem)
+    except DomainError as exc:
+        raise FileFormatError(f"{path}: {exc}") from None
+
+
+def parse_portfolio_document(data: Any, *, at: datetime, default_name: str) -> LoadedPortfolio:
+    if not isinstance(data, dict):
+        raise FileFormatError("a portfolio file is a JSON object")
+    if "currentAssets" in data:
+        return _parse_legacy_export(data, at=at, default_name=default_name)
+    if "holdings" in data:
+        return LoadedPortfolio(_parse_native(data, at=at, default_name=default_name))
+    raise FileFormatError(
+        "not a portfolio: expected `holdings` (this project's format) "
+        "or `currentAssets` (the existing app's export)"
+    )
+
+
+# -- this project's format -----------------------------------------------------------
+def _parse_native(data: Mapping[str, Any], *, at: datetime, default_name: str) -> Portfolio:
+    fmt = data.get("format", PORTFOLIO_FORMAT)
+    if fmt != PORTFOLIO_FORMAT:
+        raise FileFormatError(f"unsupported format {fmt!r} (expected {PORTFOLIO_FORMAT})")
+    holdings_data = data.get("holdings")
+    if not isinstance(holdings_data, list):
+        raise FileFormatError("`holdings` must be a list")
+    holdings = []
+    for index, item in enumerate(holdings_data):
+        if not isinstance(item, dict) or "symbol" not in item or "quantity" not in item:
+            raise FileFormatError(f"holdings[{index}] needs `symbol` and `quantity`")
+        holdings.append(holding_from_json(_with_cost(item)))
+    targets = data.get("targets")
+    if targets is not None and not isinstance(targets, dict):
+        raise FileFormatError("`targets` must be an object of symbol: percentage")
+    created = data.get("createdAt")
+    return Portfolio(
+        user_id=str(data.get("userId") or LOCAL_USER),
+        portfolio_id=str(data.get("portfolioId") or default_name),
+        name=str(data.get("name") or default_name),
+        base_currency=Currency.of(str(data.get("baseCurrency", "JPY"))),
+        created_at=_parse_time(created) if created else at,
+        updated_at=_parse_time(data["updatedAt"]) if data.get("updatedAt") else None,
+        holdings=holdings,
+        targets=targets,
+        allow_fractional=bool(data.get("allowFractional", False)),
+        version=int(data.get("version", 0)),
+    )
+
+
+def _with_cost(item: dict[str, Any]) -> dict[str, Any]:
+    """`averageCost` (per share, or per 10,000 units for funds) becomes a total cost basis."""
+    if "averageCost" not in item or item.get("costBasis"):
+        return item
+    average = item["averageCost"]
+    if not isinstance(average, dict) or "amount" not in average or "currency" not in average:
+        raise FileFormatError(f"{item['symbol']}: averageCost needs `amount` and `currency`")
+    instrument = parse_symbol(str(item["symbol"]))
+    quantity = to_decimal(item["quantity"], f"{item['symbol']} quantity")
+    total = instrument.value_of(quantity, to_decimal(average["amount"], "averageCost"))
+    return {**item, "costBasis": {"amount": str(total), "currency": average["currency"]}}
+
+
+# -- the existing app's export -------------------------------------------------------
+_ASSET_CLASS_HINTS: tuple[tuple[tuple[str, ...], AssetClass], ...] = (
+    (("債券", "bond"), AssetClass.BOND),
+    (("reit", "リート"), AssetClass.REIT),
+    (("バランス", "balanced"), AssetClass.BALANCED),
+    (("金", "gold", "コモディティ", "commodity"), AssetClass.COMMODITY),
+    (("暗号", "crypto", "その他", "other"), AssetClass.OTHER),
+)
+_REGION_HINTS: tuple[tuple[str, str], ...] = (
+    ("全世界", "Global"),
+    ("先進国", "Developed"),
+    ("新興国", "Emerging"),
+    ("米国", "US"),
+    ("国内", "Japan"),
+    ("日本", "Japan"),
+)
+
+
+def _asset_class(fund_type: str) -> AssetClass:
+    lowered = fund_type.lower()
+    for hints, klass in _ASSET_CLASS_HINTS:
+        if any(h in lowered for h in hints):
+            return klass
+    return AssetClass.EQUITY
+
+
+def _region(fund_type: str, market: Market) -> str | None:
+    for hint, region in _REGION_HINTS:
+        if hint in fund_type:
+            return region
+    return {Market.JP: "Japan", Market.US: "US"}.get(market)
+
+
+def _parse_legacy_export(
+    data: Mapping[str, Any], *, at: datetime, default_name: str
+) -> LoadedPortfolio:
+    base = Currency.of(str(data.get("baseCurrency") or "JPY"))
+    rate_info = data.get("exchangeRate")
+    as_of = at
+    rates: list[FxRate] = []
+    if rate_info is not None:
+        raw_rate = rate_info.get("rate") if isinstance(rate_info, dict) else rate_info
+        if isinstance(rate_info, dict) and rate_info.get("lastUpdated"):
+            as_of = _parse_time(rate_info["lastUpdated"])
+        if raw_rate is not None:
+            rate = to_decimal(raw_rate, "exchangeRate")
+            if rate <= 0:
+                raise FileFormatError(f"exchangeRate must be positive, got {rate}")
+            # The app stores yen per dollar; a rate below 1 can only be dollars per yen.
+            pair = (USD, JPY) if rate >= 1 else (JPY, USD)
+            rates.append(FxRate(pair[0], pair[1], rate, as_of, EXPORT_SOURCE))
+
+    assets = data.get("currentAssets")
+    if not isinstance(assets, list):
+        raise FileFormatError("`currentAssets` must be a list")
+    holdings: list[Holding] = []
+    quotes: dict[str, Quote] = {}
+    for index, asset in enumerate(assets):
+        if not isinstance(asset, dict) or not asset.get("ticker"):
+            raise FileFormatError(f"currentAssets[{index}] needs a `ticker`")
+        instrument = parse_symbol(str(asset["ticker"]))
+        fund_type = str(asset.get("fundType") or "")
+        count = to_decimal(asset.get("holdings", 0), f"{asset['ticker']} holdings")
+        # Funds count lots of 10,000 units and are priced per 10,000 units.
+        quantity = count * FUND_PRICE_UNIT if instrument.market is Market.FUND else count
+        currency = Currency.of(str(asset.get("currency") or instrument.currency.code))
+        holdings.append(
+            Holding(
+                instrument=instrument,
+                quantity=quantity,
+                asset_class=_asset_class(fund_type),
+                currency=currency,
+                region=_region(fund_type, instrument.market),
+                name=str(asset.get("name") or "") or None,
+            )
+        )
+        price = asset.get("price")
+        if price is not None and to_decimal(price, f"{asset['ticker']} price") > 0:
+            quotes[instrument.symbol] = Quote(
+                symbol=instrument.symbol,
+                price=Money(to_decimal(price), currency),
+                status=QuoteStatus.CACHED,
+                source=str(asset.get("source") or EXPORT_SOURCE),
+                as_of=as_of,
+                name=str(asset.get("name") or "") or None,
+            )
+
+    targets: dict[str, Decimal] = {}
+    for index, target in enumerate(data.get("targetPortfolio") or []):
+        if not isinstance(target, dict) or not target.get("ticker"):
+            raise FileFormatError(f"targetPortfolio[{index}] needs a `ticker`")
+        symbol = parse_symbol(str(target["ticker"])).symbol
+        pct = to_decimal(target.get("targetPercentage", 0), f"{symbol} targetPercentage")
+        targets[symbol] = targets.get(symbol, Decimal(0)) + pct
+    if targets and not any(targets.values()):
+        targets = {}  # the app exports 0% everywhere until targets are set
+
+    portfolio = Portfolio(
+        user_id=LOCAL_USER,
+        portfolio_id=default_name,
+        name=str(data.get("name") or default_name),
+        base_currency=base,
+        created_at=at,
+        holdings=holdings,
+        targets=targets,
+        allow_fractional=bool(data.get("allowFractional", False)),
+    )
+    return LoadedPortfolio(portfolio, quotes, rates, kind="legacy-export")
+
+
+# -- quote snapshots -----------------------------------------------------------------
+def load_quotes(path: Path) -> QuoteSnapshot:
+    data = read_json(path)
+    try:
+        return parse_quotes_document(data)
+    except DomainError as exc:
+        raise FileFormatError(f"{path}: {exc}") from None
+
+
+def parse_quotes_document(data: Any) -> QuoteSnapshot:
+    if not isinstance(data, dict) or not isinstance(data.get("quotes"), dict):
+        raise FileFormatError("a quotes file is an object with a `quotes` object")
+    fmt = data.get("format", QUOTES_FORMAT)
+    if fmt != QUOTES_FORMAT:
+        raise FileFormatError(f"unsupported format {fmt!r} (expected {QUOTES_FORMAT})")
+    source = str(data.get("source") or "file")
+    as_of = _parse_time(data["asOf"]) if data.get("asOf") else None
+    try:
+        status = QuoteStatus(str(data.get("status", QuoteStatus.CACHED.value)))
+    except ValueError:
+        raise FileFormatError(f"unknown quote status {data.get('status')!r}") from None
+    if status is QuoteStatus.UNAVAILABLE:
+        raise FileFormatError("a quotes file cannot mark its prices unavailable")
+    quotes: dict[str, Quote] = {}
+    for raw_symbol, item in data["quotes"].items():
+        instrument = parse_symbol(raw_symbol)
+        if not isinstance(item, dict) or "price" not in item:
+            raise FileFormatError(f"quote for {raw_symbol} needs a `price`")
+        currency = Currency.of(str(item.get("currency") or instrument.currency.code))
+        quotes[instrument.symbol] = Quote(
+            symbol=instrument.symbol,
+            price=Money(to_decimal(item["price"], f"{raw_symbol} price"), currency),
+            status=status,
+            source=str(item.get("source") or source),
+            as_of=_parse_time(item["asOf"]) if item.get("asOf") else as_of,
+            change=_optional_decimal(item.get("change")),
+            change_percent=_optional_decimal(item.get("changePercent")),
+            name=item.get("name"),
+        )
+    rates: list[FxRate] = []
+    for pair, raw_rate in (data.get("rates") or {}).items():
+        instrument = parse_symbol(pair)
+        if instrument.market is not Market.FX:
+            raise FileFormatError(f"rates key {pair!r} is not an FX pair such as USD-JPY")
+        base, quote = instrument.code.split("-")
+        rates.append(
+            FxRate(
+                Currency.of(base),
+                Currency.of(quote),
+                to_decimal(raw_rate, f"{pair} rate"),
+                as_of,
+                source,
+            )
+        )
+    return QuoteSnapshot(quotes, rates, source, bool(data.get("sample", False)))
+
+
+def _optional_decimal(value: object) -> Decimal | None:
+    return None if value is None else to_decimal(value)
+
+
+def _parse_time(value: object) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise FileFormatError(f"not an ISO 8601 time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

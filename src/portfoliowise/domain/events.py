@@ -1,0 +1,114 @@
+"""Domain events recorded by the portfolio aggregate. Each carries what changed as
+`{field: {"before": ..., "after": ...}}` with JSON-safe values (Decimals as strings),
+which is also what the audit trail stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar
+from uuid import uuid4
+
+JsonValue = str | int | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    before: JsonValue
+    after: JsonValue
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {"before": self.before, "after": self.after}
+
+
+def _new_event_id() -> str:
+    return uuid4().hex
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    action: ClassVar[str] = "event"
+    user_id: str
+    portfolio_id: str
+    occurred_at: datetime
+    changes: dict[str, FieldChange] = field(default_factory=dict)
+    event_id: str = field(default_factory=_new_event_id)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def resource(self) -> str:
+        return f"portfolio/{self.portfolio_id}"
+
+    def changes_json(self) -> dict[str, JsonValue]:
+        return {key: change.to_json() for key, change in self.changes.items()}
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """The `detail` of the published event: `{eventId, occurredAt, userId, ...payload}`."""
+        return {
+            "eventId": self.event_id,
+            "occurredAt": self.occurred_at.isoformat(),
+            "userId": self.user_id,
+            "portfolioId": self.portfolio_id,
+            "action": self.action,
+            "changes": self.changes_json(),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortfolioCreated(DomainEvent):
+    action: ClassVar[str] = "portfolio.created"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortfolioRenamed(DomainEvent):
+    action: ClassVar[str] = "portfolio.renamed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortfolioSettingsChanged(DomainEvent):
+    """Base currency or fractional-share setting changed."""
+
+    action: ClassVar[str] = "portfolio.settings_changed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldingAdded(DomainEvent):
+    action: ClassVar[str] = "holding.added"
+    symbol: str
+
+    @property
+    def resource(self) -> str:
+        return f"portfolio/{self.portfolio_id}/holding/{self.symbol}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldingChanged(DomainEvent):
+    action: ClassVar[str] = "holding.changed"
+    symbol: str
+
+    @property
+    def resource(self) -> str:
+        return f"portfolio/{self.portfolio_id}/holding/{self.symbol}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldingRemoved(DomainEvent):
+    action: ClassVar[str] = "holding.removed"
+    symbol: str
+
+    @property
+    def resource(self) -> str:
+        return f"portfolio/{self.portfolio_id}/holding/{self.symbol}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetsSet(DomainEvent):
+    action: ClassVar[str] = "portfolio.targets_set"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortfolioDeleted(DomainEvent):
+    action: ClassVar[str] = "portfolio.deleted"

@@ -1,0 +1,1 @@
+"""Entry points: the CLI now; Lambda handlers and the local server in later issues."""

@@ -1,0 +1,193 @@
+"""`portfoliowise` command line: value and simulate a portfolio file.
+
+Errors the user can fix (bad file, unknown symbol, bad budget, missing price) print
+one line on stderr and exit 2; nothing is half-done because nothing is written."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from portfoliowise.adapters.clock import SystemClock
+from portfoliowise.adapters.portfolio_files import LoadedPortfolio, load_portfolio, load_quotes
+from portfoliowise.domain.allocation import Dimension, allocation, drift
+from portfoliowise.domain.errors import DomainError, ValidationError
+from portfoliowise.domain.fx import RateTable
+from portfoliowise.domain.money import Currency, Money, to_decimal
+from portfoliowise.domain.quotes import Quote
+from portfoliowise.domain.simulation import SimulationMode, SimulationOptions, simulate
+from portfoliowise.domain.valuation import value_portfolio
+from portfoliowise.handlers import tables
+from portfoliowise.handlers.presenters import pct, simulation_json, valuation_json
+
+EXIT_USER_ERROR = 2
+BREAKDOWNS = (Dimension.ASSET_CLASS, Dimension.CURRENCY, Dimension.MARKET, Dimension.REGION)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ValidationError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="portfoliowise", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    value = commands.add_parser("value", help="value a portfolio and show its allocation")
+    value.add_argument("file", type=Path, help="portfolio JSON or the existing app's export")
+    value.add_argument("--quotes", type=Path, help="quotes file (prices and FX rates)")
+    value.add_argument("--currency", help="valuation currency (default: the portfolio's)")
+    value.add_argument("--json", action="store_true", help="print one JSON document")
+
+    sim = commands.add_parser("simulate", help="plan an additional investment")
+    sim.add_argument("file", type=Path, help="portfolio JSON or the existing app's export")
+    sim.add_argument("--budget", required=True, help="amount with currency, e.g. 300000JPY")
+    sim.add_argument("--mode", choices=[m.value for m in SimulationMode], default="buy")
+    sim.add_argument(
+        "--tolerance", default="5", help="rebalance: sell only above target + this many points"
+    )
+    sim.add_argument("--quotes", type=Path, help="quotes file (prices and FX rates)")
+    sim.add_argument("--json", action="store_true", help="print one JSON document")
+    return parser
+
+
+def _market_data(
+    loaded: LoadedPortfolio, quotes_path: Path | None
+) -> tuple[dict[str, Quote], RateTable, str]:
+    """A quotes file when given; else the prices and rate the file itself carries."""
+    if quotes_path is not None:
+        snapshot = load_quotes(quotes_path)
+        sample = ": SAMPLE DATA, not market prices" if snapshot.sample else ""
+        label = f"{quotes_path.name} (source {snapshot.source}{sample})"
+        return snapshot.quotes, RateTable(snapshot.rates), label
+    if loaded.quotes or loaded.rates:
+        return loaded.quotes, RateTable(loaded.rates), "prices in the portfolio file"
+    return {}, RateTable(), "none (pass --quotes FILE)"
+
+
+def cmd_value(args: argparse.Namespace) -> int:
+    clock = SystemClock()
+    loaded = load_portfolio(args.file, at=clock.now())
+    quotes, rates, label = _market_data(loaded, args.quotes)
+    portfolio = loaded.portfolio
+    currency = Currency.of(args.currency) if args.currency else None
+    valuation = value_portfolio(portfolio, quotes, rates, at=clock.now(), currency=currency)
+    breakdowns = {by.value: allocation(valuation, by) for by in BREAKDOWNS}
+    drifts = drift(valuation, portfolio.targets)
+    if args.json:
+        print(json.dumps(valuation_json(valuation, breakdowns, drifts), ensure_ascii=False))
+        return 0
+
+    targets = portfolio.targets
+    print(f"{portfolio.name}: valued in {valuation.currency.code}, quotes: {label}")
+    rows = [
+        [
+            h.symbol,
+            h.holding.name or h.quote.name or "",
+            f"{h.holding.quantity:,}",
+            h.price.display(exact=True),
+            h.base_value.display(),
+            pct(h.weight)[:-2],
+            pct(targets[h.symbol])[:-2] if h.symbol in targets else "",
+            "" if h.unrealized_pl is None else h.unrealized_pl.display(),
+            h.quote.status.value,
+        ]
+        for h in valuation.holdings
+    ]
+    headers = ["Symbol", "Name", "Quantity", "Price", "Value", "Weight%", "Target%", "P/L"]
+    print(tables.render([*headers, "Quote"], rows, [False, False, *[True] * 6, False]))
+    print(f"Total: {valuation.total.display()}")
+    if valuation.unrealized_pl is not None:
+        print(f"Unrealized P/L (holdings with a cost basis): {valuation.unrealized_pl.display()}")
+    for item in valuation.unpriced:
+        print(f"Unpriced, not in the total: {item.symbol} ({item.detail})")
+    if valuation.stale:
+        print("Stale quotes: " + ", ".join(valuation.stale))
+    for by, slices in breakdowns.items():
+        print(f"\nBy {by}")
+        slice_rows = [[s.key, s.value.display(), pct(s.weight)[:-2]] for s in slices]
+        print(tables.render(["Key", "Value", "Weight%"], slice_rows, [False, True, True]))
+    if drifts:
+        print("\nDrift against targets (most under-weight first)")
+        drift_rows = [
+            [d.symbol, pct(d.target)[:-2], pct(d.current)[:-2], pct(d.drift)[:-2], d.gap.display()]
+            for d in drifts
+        ]
+        print(
+            tables.render(
+                ["Symbol", "Target%", "Now%", "Drift", "Gap"], drift_rows, [False, *[True] * 4]
+            )
+        )
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    clock = SystemClock()
+    budget = Money.parse(args.budget)
+    tolerance = to_decimal(args.tolerance, "--tolerance")
+    loaded = load_portfolio(args.file, at=clock.now())
+    quotes, rates, label = _market_data(loaded, args.quotes)
+    if not quotes:
+        raise ValidationError(f"{args.file}: no prices to plan with: pass --quotes FILE")
+    options = SimulationOptions(mode=SimulationMode(args.mode), tolerance=tolerance)
+    result = simulate(loaded.portfolio, quotes, rates, budget, options)
+    if args.json:
+        print(json.dumps(simulation_json(result), ensure_ascii=False))
+        return 0
+
+    print(
+        f"{loaded.portfolio.name}: {result.mode.value} plan for {budget.display()}, quotes: {label}"
+    )
+    if result.orders:
+        rows = [
+            [
+                o.side.value,
+                o.symbol,
+                f"{o.quantity:,}",
+                o.price.display(exact=True),
+                o.local_amount.display(),
+                o.cost.display(),
+            ]
+            for o in result.orders
+        ]
+        headers = ["Side", "Symbol", "Quantity", "Price", "Amount", f"Cost ({budget.currency})"]
+        print(tables.render(headers, rows, [False, False, True, True, True, True]))
+    else:
+        print("No order: the budget cannot buy a lot that brings the portfolio closer to target.")
+    print(f"Spent: {result.spent.display()}   Leftover: {result.leftover.display()}")
+    weight_rows = [
+        [line.symbol, pct(line.target)[:-2], pct(line.before)[:-2], pct(line.after)[:-2]]
+        for line in result.lines
+    ]
+    print()
+    print(
+        tables.render(
+            ["Symbol", "Target%", "Now%", "After%"], weight_rows, [False, True, True, True]
+        )
+    )
+    print(
+        f"Distance from targets (sum of |weight - target|): "
+        f"{pct(result.distance_before)[:-2]} -> {pct(result.distance_after)[:-2]} points"
+    )
+    for symbol in result.excluded:
+        print(f"Left out (no usable price): {symbol}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        handler = cmd_value if args.command == "value" else cmd_simulate
+        return handler(args)
+    except DomainError as exc:
+        print(f"portfoliowise: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except BrokenPipeError:  # e.g. piped into `head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""JSON shapes of valuations, allocations and simulations (CLI `--json` now, the HTTP
+API later). Amounts are decimal strings rounded to the currency's minor unit; weights
+are percentages as decimal strings with 4 decimals."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from portfoliowise.domain.allocation import AllocationSlice, TargetDrift
+from portfoliowise.domain.money import Money
+from portfoliowise.domain.simulation import Simulation
+from portfoliowise.domain.valuation import Valuation
+
+PCT = Decimal("0.0001")
+
+
+def pct(value: Decimal) -> str:
+    return str(value.quantize(PCT, ROUND_HALF_UP))
+
+
+def money(value: Money | None) -> dict[str, str] | None:
+    return None if value is None else value.to_json()
+
+
+def price(value: Money) -> dict[str, str]:
+    return value.exact_json()
+
+
+def valuation_json(
+    valuation: Valuation,
+    allocations: dict[str, list[AllocationSlice]],
+    drifts: list[TargetDrift],
+) -> dict[str, Any]:
+    return {
+        "portfolioId": valuation.portfolio_id,
+        "currency": valuation.currency.code,
+        "asOf": valuation.at.isoformat(),
+        "total": money(valuation.total),
+        "costBasis": money(valuation.cost_basis),
+        "unrealizedPL": money(valuation.unrealized_pl),
+        "holdings": [
+            {
+                "symbol": h.symbol,
+                "name": h.holding.name or h.quote.name,
+                "market": h.holding.instrument.market.value,
+                "quantity": str(h.holding.quantity),
+                "price": price(h.price),
+                "priceUnit": str(h.holding.instrument.price_unit),
+                "localValue": money(h.value),
+                "value": money(h.base_value),
+                "weight": pct(h.weight),
+                "fxRate": str(h.fx_rate),
+                "costBasis": money(h.cost_basis),
+                "unrealizedPL": money(h.unrealized_pl),
+                "unrealizedPLPercent": None
+                if h.unrealized_pl_percent is None
+                else pct(h.unrealized_pl_percent),
+                "quote": {
+                    "status": h.quote.status.value,
+                    "source": h.quote.source,
+                    "asOf": h.quote.as_of.isoformat() if h.quote.as_of else None,
+                },
+                "stale": h.stale,
+            }
+            for h in valuation.holdings
+        ],
+        "unpriced": [u.symbol for u in valuation.unpriced],
+        "unpricedDetails": [
+            {"symbol": u.symbol, "reason": u.reason.value, "detail": u.detail}
+            for u in valuation.unpriced
+        ],
+        "stale": valuation.stale,
+        "allocation": {
+            by: [{"key": s.key, "value": money(s.value), "weight": pct(s.weight)} for s in slices]
+            for by, slices in allocations.items()
+        },
+        "drift": [
+            {
+                "symbol": d.symbol,
+                "target": pct(d.target),
+                "current": pct(d.current),
+                "drift": pct(d.drift),
+                "gap": money(d.gap),
+            }
+            for d in drifts
+        ],
+    }
+
+
+def simulation_json(result: Simulation) -> dict[str, Any]:
+    return {
+        "mode": result.mode.value,
+        "budget": money(result.budget),
+        "orders": [
+            {
+                "symbol": o.symbol,
+                "side": o.side.value,
+                "quantity": str(o.quantity),
+                "price": price(o.price),
+                "localAmount": money(o.local_amount),
+                "cost": money(o.cost),
+            }
+            for o in result.orders
+        ],
+        "bought": money(result.bought),
+        "sold": money(result.sold),
+        "spent": money(result.spent),
+        "leftover": money(result.leftover),
+        "weights": [
+            {
+                "symbol": line.symbol,
+                "target": pct(line.target),
+                "before": pct(line.before),
+                "after": pct(line.after),
+            }
+            for line in result.lines
+        ],
+        "distanceBefore": pct(result.distance_before),
+        "distanceAfter": pct(result.distance_after),
+        "excluded": result.excluded,
+    }
