@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+import market_import  # bench/market_import.py, beside this file
 from portfoliowise.domain.allocation import Dimension, allocation, drift
 from portfoliowise.domain.fx import FxRate, RateTable
 from portfoliowise.domain.money import JPY, USD, Money
@@ -121,6 +122,8 @@ def main() -> int:
             f"{name:<36} {seconds:>14.3f} {TARGET_SECONDS:>11.1f}  "
             f"{'yes' if ok else 'NO':<3} {note}"
         )
+    print()
+    failed |= market_import.main() != 0  # cold import of the market handler vs boto3
     return 1 if failed else 0
 
 

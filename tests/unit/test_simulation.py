@@ -213,37 +213,97 @@ def test_fractional_us_shares_with_a_jpy_budget() -> None:
     assert result.leftover == yen(1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design flaw: cash left after water-filling is spent one 0.0001-share step "
-    "at a time, so the work grows with the budget (2,000,000 JPY: 2.5 million steps, ~9 s)",
-)
+def count_charges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the calls to `simulation._charge`: the work done per step bought."""
+    calls = [0]
+    real_charge = simulation._charge
+
+    def counting_charge(*args: Any) -> Decimal:
+        calls[0] += 1
+        return real_charge(*args)
+
+    monkeypatch.setattr(simulation, "_charge", counting_charge)
+    return calls
+
+
 def test_leftover_cash_spent_on_fractional_shares_takes_few_steps(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # VTI (not a target) keeps the gaps larger than the budget. Water-filling gives each
     # target ~10,000 JPY: no 7203 lot (25,000), 0.3 JPY steps of AAPL. The heap then
-    # cannot afford 7203 and buys AAPL with the other 10,000 JPY, 0.0001 share a time.
+    # cannot afford 7203 and buys AAPL with the other 10,000 JPY: 33,336 steps of 0.0001
+    # share, in one pop (one step at a time, this took 33,336 charges).
     pf = portfolio({"7203": 50, "AAPL": 50}, Holding.of("VTI", 100), allow_fractional=True)
     quotes = {
         "7203": quote("7203", "250", "JPY"),
         "AAPL": quote("AAPL", "20", "USD"),  # 0.0001 share = 0.002 USD = 0.3 JPY
         "VTI": quote("VTI", "100", "USD"),
     }
-    calls = 0
-    real_charge = simulation._charge
-
-    def counting_charge(*args: Any) -> Decimal:
-        nonlocal calls
-        calls += 1
-        return real_charge(*args)
-
-    monkeypatch.setattr(simulation, "_charge", counting_charge)
+    calls = count_charges(monkeypatch)
 
     result = simulate(pf, quotes, RATES, yen(20_000))
 
-    assert orders(result) == [("AAPL", Side.BUY, Decimal("6.6664"), yen(20_000))]
-    assert calls < 1_000  # today: 33,336
+    # 66,666 steps = 19,999.8 JPY, charged 20,000 rounded up; a 66,667th step would cost
+    # 20,000.1. (Stepping one at a time stopped at 6.6664 shares, as the charge reached
+    # the budget: the last 2 steps were free.)
+    assert orders(result) == [("AAPL", Side.BUY, Decimal("6.6666"), yen(20_000))]
+    assert result.leftover == yen(0)
+    assert calls[0] < 20
+
+
+def test_leftover_cash_levels_several_fractional_holdings_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As above with three level fractional targets: 7203's unaffordable share of the
+    # water-fill (~25,000 JPY) is spread over AAPL, MSFT and NVDA in a few levelling
+    # passes, not by turns, 0.0001 share (0.3 JPY) each.
+    targets = {"7203": 25, "AAPL": 25, "MSFT": 25, "NVDA": 25}
+    pf = portfolio(targets, Holding.of("VTI", 1_000), allow_fractional=True)
+    quotes = {
+        "7203": quote("7203", "500", "JPY"),  # a lot: 50,000 JPY
+        "AAPL": quote("AAPL", "20", "USD"),
+        "MSFT": quote("MSFT", "20", "USD"),
+        "NVDA": quote("NVDA", "20", "USD"),
+        "VTI": quote("VTI", "100", "USD"),
+    }
+    calls = count_charges(monkeypatch)
+
+    result = simulate(pf, quotes, RATES, yen(100_000))
+
+    assert calls[0] < 200  # one step at a time: ~83,000
+    bought = {o.symbol: o.cost.amount for o in result.orders}
+    assert set(bought) == {"AAPL", "MSFT", "NVDA"}
+    # levelled: ~33,333 JPY each; each order's charge is rounded up to the yen, so the
+    # last one levelled may get up to a yen less per order before it
+    assert max(bought.values()) - min(bought.values()) <= 3
+    assert result.spent.amount >= 99_998
+    assert result.spent <= yen(100_000)
+    assert_budget_balances(result)
+
+
+def test_leftover_cash_on_fractional_shares_fills_the_largest_gap_first() -> None:
+    # Total after investing 1,526,000 JPY: 7203's gap (610,400) takes the whole budget
+    # in the water-fill but its lot (25,000) does not fit, so the heap spends it: AAPL,
+    # 6,000 JPY (2 MSFT shares) further from its target than MSFT, is filled alone down
+    # to MSFT's gap, then both alike, 0.0001 share (0.3 JPY) at a time in effect.
+    targets = {"7203": 40, "AAPL": 30, "MSFT": 30}
+    pf = portfolio(targets, Holding.of("VTI", 100), Holding.of("MSFT", 2), allow_fractional=True)
+    quotes = {
+        "7203": quote("7203", "250", "JPY"),
+        "AAPL": quote("AAPL", "20", "USD"),
+        "MSFT": quote("MSFT", "20", "USD"),
+        "VTI": quote("VTI", "100", "USD"),
+    }
+
+    result = simulate(pf, quotes, RATES, yen(20_000))
+
+    assert orders(result) == [
+        ("AAPL", Side.BUY, Decimal("4.3333"), yen(13_000)),  # 12,999.9 rounded up
+        ("MSFT", Side.BUY, Decimal("2.3333"), yen(7_000)),  # 6,999.9
+    ]
+    lines = {line.symbol: line for line in result.lines}
+    assert lines["AAPL"].value_after == lines["MSFT"].value_after  # same target: level gaps
+    assert result.leftover == yen(0)
 
 
 # -- priorities -------------------------------------------------------------------
@@ -385,6 +445,27 @@ def test_rebalance_sells_a_fund_by_amount() -> None:
     ]
     assert result.spent == yen(80_000)
     assert result.leftover == yen(20_000)
+    assert_budget_balances(result)
+
+
+def test_selling_a_whole_holding_leaves_exactly_nothing_across_currencies() -> None:
+    # 200 shares x 50 JPY = 10,000 JPY = 76.9349.. USD at 1 / 129.98 (a rounded rate).
+    # Converting once from the exact yen amount leaves 0 after selling all of it, not
+    # 76.93.. - 2 x 38.46.. = -1.2998E-26 USD, a weight below its target of 0.
+    rates = RateTable([FxRate(USD, JPY, Decimal("129.98"))])
+    quotes = {"7203": quote("7203", "50", "JPY"), "6758": quote("6758", "50", "JPY")}
+    pf = portfolio({"6758": 100}, Holding.of("7203", 200))
+    options = SimulationOptions(mode=SimulationMode.REBALANCE, tolerance=Decimal(0))
+
+    result = simulate(pf, quotes, rates, dollars("0.01"), options)
+
+    assert orders(result) == [
+        ("7203", Side.SELL, 200, dollars("76.93")),
+        ("6758", Side.BUY, 200, dollars("76.94")),
+    ]
+    sold = next(line for line in result.lines if line.symbol == "7203")
+    assert sold.value_after.amount == 0
+    assert sold.after == 0
     assert_budget_balances(result)
 
 

@@ -4,7 +4,7 @@ semantics the real adapters promise (optimistic lock, change + audit together, T
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from portfoliowise.domain.analysis import AnalysisRequest, AnalysisResult
@@ -15,13 +15,14 @@ from portfoliowise.domain.fx import FxRate
 from portfoliowise.domain.instruments import Instrument, parse_symbol
 from portfoliowise.domain.money import Currency
 from portfoliowise.domain.portfolio import Portfolio
-from portfoliowise.domain.ports import CachedQuote
-from portfoliowise.domain.quotes import Quote
+from portfoliowise.domain.ports import CachedQuote, Clock
+from portfoliowise.domain.quotes import QUOTE_KEPT_FOR, Quote
 from portfoliowise.domain.sessions import Session
 
 
 class InMemoryAuditLog:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock
         self.entries: list[AuditEntry] = []
         self._lock = threading.Lock()
 
@@ -30,9 +31,14 @@ class InMemoryAuditLog:
             self.entries.extend(entries)
 
     def for_user(self, user_id: str, since: datetime, until: datetime) -> list[AuditEntry]:
+        now = self._clock.now() if self._clock is not None else None
         with self._lock:
             found = [
-                e for e in self.entries if e.user_id == user_id and since <= e.timestamp <= until
+                e
+                for e in self.entries
+                if e.user_id == user_id
+                and since <= e.timestamp <= until
+                and (now is None or now < e.expires_at)
             ]
         return sorted(found, key=lambda e: e.timestamp)
 
@@ -60,8 +66,13 @@ class InMemoryPortfolioRepository:
     def add(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
         key = (portfolio.user_id, portfolio.portfolio_id)
         with self._lock:
-            if key in self._rows:
-                raise ConflictError(f"portfolio {portfolio.portfolio_id} already exists", 1)
+            row = self._rows.get(key)
+            if row is not None:
+                stored = row["version"]
+                raise ConflictError(
+                    f"portfolio {portfolio.portfolio_id} already exists",
+                    stored if isinstance(stored, int) else None,
+                )
             self._write(key, portfolio, audit)
 
     def save(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
@@ -84,6 +95,22 @@ class InMemoryPortfolioRepository:
                 return
             self._write(key, portfolio, audit)
 
+    def all_portfolios(self) -> Iterator[Portfolio]:
+        with self._lock:
+            rows = [row for _, row in sorted(self._rows.items())]
+        return iter([Portfolio.from_json(row) for row in rows])
+
+    def restore(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
+        key = (portfolio.user_id, portfolio.portfolio_id)
+        with self._lock:
+            row = self._rows.get(key)
+            stored = row["version"] if row is not None else 0
+            if isinstance(stored, int) and stored >= portfolio.version:
+                portfolio.version = stored
+            else:
+                portfolio.version -= 1  # _write bumps it back to the backup's version
+            self._write(key, portfolio, audit)
+
     def _write(
         self, key: tuple[str, str], portfolio: Portfolio, audit: Sequence[AuditEntry]
     ) -> None:
@@ -95,16 +122,21 @@ class InMemoryPortfolioRepository:
 
 
 class InMemoryQuoteCache:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
         self._items: dict[str, CachedQuote] = {}
         self.reads = 0
         self.writes = 0
 
     def get_many(self, instruments: Sequence[Instrument]) -> dict[str, CachedQuote]:
         self.reads += 1
-        return {
-            i.symbol: self._items[i.cache_key] for i in instruments if i.cache_key in self._items
-        }
+        now = self._clock.now()
+        found: dict[str, CachedQuote] = {}
+        for instrument in instruments:
+            item = self._items.get(instrument.cache_key)
+            if item is not None and now < item.expires_at + QUOTE_KEPT_FOR:
+                found[instrument.symbol] = item
+        return found
 
     def put_many(self, quotes: Sequence[Quote], expires_at: datetime) -> None:
         self.writes += 1

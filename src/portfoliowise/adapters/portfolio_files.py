@@ -17,7 +17,13 @@ from portfoliowise.domain.errors import DomainError, ValidationError
 from portfoliowise.domain.fx import FxRate
 from portfoliowise.domain.instruments import FUND_PRICE_UNIT, Market, parse_symbol
 from portfoliowise.domain.money import JPY, USD, Currency, Money, to_decimal
-from portfoliowise.domain.portfolio import AssetClass, Holding, Portfolio, holding_from_json
+from portfoliowise.domain.portfolio import (
+    AssetClass,
+    Holding,
+    Portfolio,
+    holding_from_json,
+    validate_targets,
+)
 from portfoliowise.domain.quotes import Quote, QuoteStatus
 
 PORTFOLIO_FORMAT = "portfoliowise/portfolio@1"
@@ -53,10 +59,14 @@ def read_json(path: Path) -> Any:
         raise FileFormatError(f"{path}: no such file") from None
     except OSError as exc:
         raise FileFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
-        raise FileFormatError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        raise FileFormatError(
+            f"{path}: not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"
+        ) from None
 
 
 def load_portfolio(path: Path, *, at: datetime) -> LoadedPortfolio:
@@ -90,25 +100,63 @@ def _parse_native(data: Mapping[str, Any], *, at: datetime, default_name: str) -
         raise FileFormatError("`holdings` must be a list")
     holdings = []
     for index, item in enumerate(holdings_data):
+        where = f"holdings[{index}]"
         if not isinstance(item, dict) or "symbol" not in item or "quantity" not in item:
-            raise FileFormatError(f"holdings[{index}] needs `symbol` and `quantity`")
-        holdings.append(holding_from_json(_with_cost(item)))
+            raise FileFormatError(f"{where} needs `symbol` and `quantity`")
+        _check_holding_fields(item, where)
+        try:
+            holdings.append(holding_from_json(_with_cost(item)))
+        except FileFormatError:
+            raise
+        except DomainError as exc:
+            raise FileFormatError(f"{where}: {exc}") from None
     targets = data.get("targets")
     if targets is not None and not isinstance(targets, dict):
         raise FileFormatError("`targets` must be an object of symbol: percentage")
+    _check_targets(targets)
+    version = data.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise FileFormatError(f"`version` must be a non-negative integer, got {version!r}")
     created = data.get("createdAt")
     return Portfolio(
         user_id=str(data.get("userId") or LOCAL_USER),
         portfolio_id=str(data.get("portfolioId") or default_name),
         name=str(data.get("name") or default_name),
-        base_currency=Currency.of(str(data.get("baseCurrency", "JPY"))),
-        created_at=_parse_time(created) if created else at,
-        updated_at=_parse_time(data["updatedAt"]) if data.get("updatedAt") else None,
+        base_currency=_base_currency(data),
+        created_at=_parse_time(created, "createdAt") if created else at,
+        updated_at=_parse_time(data["updatedAt"], "updatedAt") if data.get("updatedAt") else None,
         holdings=holdings,
         targets=targets,
-        allow_fractional=bool(data.get("allowFractional", False)),
-        version=int(data.get("version", 0)),
+        allow_fractional=_flag(data, "allowFractional"),
+        version=version,
     )
+
+
+def _check_holding_fields(item: Mapping[str, Any], where: str) -> None:
+    for key in ("name", "sector", "region", "assetClass", "currency"):
+        value = item.get(key)
+        if value is not None and not isinstance(value, str):
+            raise FileFormatError(f"{where}.{key} must be a string, got {value!r}")
+    for key in ("costBasis", "averageCost"):
+        value = item.get(key)
+        if value is not None and not (
+            isinstance(value, dict) and "amount" in value and "currency" in value
+        ):
+            raise FileFormatError(f"{where}.{key} must be an object with `amount` and `currency`")
+
+
+def _check_targets(targets: Mapping[str, object] | None) -> None:
+    try:
+        validate_targets(targets)
+    except DomainError as exc:
+        raise FileFormatError(f"targets: {exc}") from None
+
+
+def _flag(data: Mapping[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise FileFormatError(f"`{key}` must be true or false, got {value!r}")
+    return value
 
 
 def _with_cost(item: dict[str, Any]) -> dict[str, Any]:
@@ -160,14 +208,14 @@ def _region(fund_type: str, market: Market) -> str | None:
 def _parse_legacy_export(
     data: Mapping[str, Any], *, at: datetime, default_name: str
 ) -> LoadedPortfolio:
-    base = Currency.of(str(data.get("baseCurrency") or "JPY"))
+    base = _base_currency(data)
     rate_info = data.get("exchangeRate")
     as_of = at
     rates: list[FxRate] = []
     if rate_info is not None:
         raw_rate = rate_info.get("rate") if isinstance(rate_info, dict) else rate_info
         if isinstance(rate_info, dict) and rate_info.get("lastUpdated"):
-            as_of = _parse_time(rate_info["lastUpdated"])
+            as_of = _parse_time(rate_info["lastUpdated"], "exchangeRate.lastUpdated")
         if raw_rate is not None:
             rate = to_decimal(raw_rate, "exchangeRate")
             if rate <= 0:
@@ -184,7 +232,10 @@ def _parse_legacy_export(
     for index, asset in enumerate(assets):
         if not isinstance(asset, dict) or not asset.get("ticker"):
             raise FileFormatError(f"currentAssets[{index}] needs a `ticker`")
-        instrument = parse_symbol(str(asset["ticker"]))
+        try:
+            instrument = parse_symbol(str(asset["ticker"]))
+        except DomainError as exc:
+            raise FileFormatError(f"currentAssets[{index}]: {exc}") from None
         fund_type = str(asset.get("fundType") or "")
         count = to_decimal(asset.get("holdings", 0), f"{asset['ticker']} holdings")
         # Funds count lots of 10,000 units and are priced per 10,000 units.
@@ -220,6 +271,7 @@ def _parse_legacy_export(
         targets[symbol] = targets.get(symbol, Decimal(0)) + pct
     if targets and not any(targets.values()):
         targets = {}  # the app exports 0% everywhere until targets are set
+    _check_targets(targets)
 
     portfolio = Portfolio(
         user_id=LOCAL_USER,
@@ -229,7 +281,7 @@ def _parse_legacy_export(
         created_at=at,
         holdings=holdings,
         targets=targets,
-        allow_fractional=bool(data.get("allowFractional", False)),
+        allow_fractional=_flag(data, "allowFractional"),
     )
     return LoadedPortfolio(portfolio, quotes, rates, kind="legacy-export")
 
@@ -250,7 +302,7 @@ def parse_quotes_document(data: Any) -> QuoteSnapshot:
     if fmt != QUOTES_FORMAT:
         raise FileFormatError(f"unsupported format {fmt!r} (expected {QUOTES_FORMAT})")
     source = str(data.get("source") or "file")
-    as_of = _parse_time(data["asOf"]) if data.get("asOf") else None
+    as_of = _parse_time(data["asOf"], "asOf") if data.get("asOf") else None
     try:
         status = QuoteStatus(str(data.get("status", QuoteStatus.CACHED.value)))
     except ValueError:
@@ -259,45 +311,77 @@ def parse_quotes_document(data: Any) -> QuoteSnapshot:
         raise FileFormatError("a quotes file cannot mark its prices unavailable")
     quotes: dict[str, Quote] = {}
     for raw_symbol, item in data["quotes"].items():
-        instrument = parse_symbol(raw_symbol)
         if not isinstance(item, dict) or "price" not in item:
-            raise FileFormatError(f"quote for {raw_symbol} needs a `price`")
-        currency = Currency.of(str(item.get("currency") or instrument.currency.code))
-        quotes[instrument.symbol] = Quote(
-            symbol=instrument.symbol,
-            price=Money(to_decimal(item["price"], f"{raw_symbol} price"), currency),
-            status=status,
-            source=str(item.get("source") or source),
-            as_of=_parse_time(item["asOf"]) if item.get("asOf") else as_of,
-            change=_optional_decimal(item.get("change")),
-            change_percent=_optional_decimal(item.get("changePercent")),
-            name=item.get("name"),
-        )
+            raise FileFormatError(f"quotes.{raw_symbol} needs a `price`")
+        try:
+            quote = _parse_quote(raw_symbol, item, status, source, as_of)
+        except FileFormatError:
+            raise
+        except DomainError as exc:
+            raise FileFormatError(f"quotes.{raw_symbol}: {exc}") from None
+        quotes[quote.symbol] = quote
+    raw_rates = data.get("rates") or {}
+    if not isinstance(raw_rates, dict):
+        raise FileFormatError("`rates` must be an object of pair: rate, e.g. USD-JPY")
     rates: list[FxRate] = []
-    for pair, raw_rate in (data.get("rates") or {}).items():
-        instrument = parse_symbol(pair)
-        if instrument.market is not Market.FX:
-            raise FileFormatError(f"rates key {pair!r} is not an FX pair such as USD-JPY")
-        base, quote = instrument.code.split("-")
-        rates.append(
-            FxRate(
-                Currency.of(base),
-                Currency.of(quote),
-                to_decimal(raw_rate, f"{pair} rate"),
-                as_of,
-                source,
+    for pair, raw_rate in raw_rates.items():
+        try:
+            instrument = parse_symbol(pair)
+            if instrument.market is not Market.FX:
+                raise FileFormatError(f"rates key {pair!r} is not an FX pair such as USD-JPY")
+            base, quote_code = instrument.code.split("-")
+            rates.append(
+                FxRate(
+                    Currency.of(base),
+                    Currency.of(quote_code),
+                    to_decimal(raw_rate, f"{pair} rate"),
+                    as_of,
+                    source,
+                )
             )
-        )
+        except FileFormatError:
+            raise
+        except DomainError as exc:
+            raise FileFormatError(f"rates.{pair}: {exc}") from None
     return QuoteSnapshot(quotes, rates, source, bool(data.get("sample", False)))
 
 
-def _optional_decimal(value: object) -> Decimal | None:
-    return None if value is None else to_decimal(value)
+def _parse_quote(
+    raw_symbol: str,
+    item: Mapping[str, Any],
+    status: QuoteStatus,
+    source: str,
+    as_of: datetime | None,
+) -> Quote:
+    instrument = parse_symbol(raw_symbol)
+    currency = Currency.of(str(item.get("currency") or instrument.currency.code))
+    name = item.get("name")
+    return Quote(
+        symbol=instrument.symbol,
+        price=Money(to_decimal(item["price"], f"{raw_symbol} price"), currency),
+        status=status,
+        source=str(item.get("source") or source),
+        as_of=_parse_time(item["asOf"], f"quotes.{raw_symbol}.asOf") if item.get("asOf") else as_of,
+        change=_optional_decimal(item.get("change"), f"{raw_symbol} change"),
+        change_percent=_optional_decimal(item.get("changePercent"), f"{raw_symbol} changePercent"),
+        name=None if name is None else str(name),
+    )
 
 
-def _parse_time(value: object) -> datetime:
+def _optional_decimal(value: object, what: str) -> Decimal | None:
+    return None if value is None else to_decimal(value, what)
+
+
+def _base_currency(data: Mapping[str, Any]) -> Currency:
+    try:
+        return Currency.of(str(data.get("baseCurrency") or "JPY"))
+    except DomainError as exc:
+        raise FileFormatError(f"baseCurrency: {exc}") from None
+
+
+def _parse_time(value: object, what: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise FileFormatError(f"not an ISO 8601 time: {value!r}") from None
+        raise FileFormatError(f"{what}: not an ISO 8601 time: {value!r}") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

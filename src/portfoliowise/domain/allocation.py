@@ -25,13 +25,15 @@ class Dimension(StrEnum):
 
     @classmethod
     def parse(cls, value: str) -> Dimension:
-        aliases = {"asset_class": "assetClass", "asset-class": "assetClass", "class": "assetClass"}
-        raw = aliases.get(value, value)
-        try:
-            return cls(raw)
-        except ValueError:
-            allowed = ", ".join(member.value for member in cls)
-            raise ValidationError(f"unknown allocation dimension {value!r} ({allowed})") from None
+        """A dimension by name, in any case (`assetClass`, `ASSETCLASS`, `Asset_Class`)."""
+        names = {member.value.lower(): member for member in cls}
+        aliases = {"asset_class": "assetclass", "asset-class": "assetclass", "class": "assetclass"}
+        key = value.lower()
+        member = names.get(aliases.get(key, key))
+        if member is None:
+            allowed = ", ".join(dimension.value for dimension in cls)
+            raise ValidationError(f"unknown allocation dimension {value!r} ({allowed})")
+        return member
 
 
 _KEYS: dict[Dimension, Callable[[HoldingValuation], str]] = {

@@ -87,3 +87,15 @@ class SourceUnavailable(DomainError):
     """An outside source (market data, storage) failed or is throttled after retries."""
 
     code = "source_unavailable"
+
+
+class PayloadTooLarge(ValidationError):
+    """A document or event is over the size its destination accepts."""
+
+    code = "payload_too_large"
+
+
+class BackupCorrupt(DomainError):
+    """A backup is missing objects or an object does not match its manifest checksum."""
+
+    code = "backup_corrupt"

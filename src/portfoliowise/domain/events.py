@@ -28,6 +28,7 @@ def _new_event_id() -> str:
 @dataclass(frozen=True, kw_only=True)
 class DomainEvent:
     action: ClassVar[str] = "event"
+    context: ClassVar[str] = "portfolio"  # the bounded context: `source` on the bus
     user_id: str
     portfolio_id: str
     occurred_at: datetime
@@ -36,7 +37,13 @@ class DomainEvent:
 
     @property
     def name(self) -> str:
+        """The `detail-type` on the bus."""
         return type(self).__name__
+
+    @property
+    def source(self) -> str:
+        """The `source` on the bus: `portfoliowise.<context>`."""
+        return f"portfoliowise.{self.context}"
 
     @property
     def resource(self) -> str:
@@ -112,3 +119,10 @@ class TargetsSet(DomainEvent):
 @dataclass(frozen=True, kw_only=True)
 class PortfolioDeleted(DomainEvent):
     action: ClassVar[str] = "portfolio.deleted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortfolioRestored(DomainEvent):
+    """Written from a backup; `changes` carries the restored snapshot and its origin."""
+
+    action: ClassVar[str] = "portfolio.restored"

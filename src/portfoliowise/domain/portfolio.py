@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
@@ -48,6 +48,9 @@ class AssetClass(StrEnum):
         except ValueError:
             allowed = ", ".join(member.value for member in cls)
             raise ValidationError(f"unknown asset class {value!r} (one of {allowed})") from None
+
+
+_TICK = timedelta(microseconds=1)
 
 
 def _aware(at: datetime) -> datetime:
@@ -237,6 +240,7 @@ class Portfolio:
 
     # -- commands -----------------------------------------------------------------
     def rename(self, name: str, *, at: datetime) -> None:
+        self._check_open()
         new = self._check_name(name)
         if new == self.name:
             return
@@ -250,6 +254,7 @@ class Portfolio:
         base_currency: Currency | None = None,
         allow_fractional: bool | None = None,
     ) -> None:
+        self._check_open()
         changes: dict[str, FieldChange] = {}
         if base_currency is not None and base_currency != self.base_currency:
             changes["baseCurrency"] = FieldChange(self.base_currency.code, base_currency.code)
@@ -393,7 +398,15 @@ class Portfolio:
         changes: dict[str, FieldChange],
         **extra: str,
     ) -> None:
-        self.updated_at = _aware(at)
+        occurred = _aware(at)
+        if occurred < self.updated_at or (
+            occurred == self.updated_at and (self.events or self.version > 0)
+        ):
+            # Changes are strictly ordered even when the clock has not moved (or moved
+            # back): each gets its own time, and so its own audit key `timestamp#userId`.
+            # Only the creation event may share the creation time.
+            occurred = self.updated_at + _TICK
+        self.updated_at = occurred
         self.events.append(
             kind(
                 user_id=self.user_id,

@@ -3,9 +3,9 @@ implement these and translate SDK errors into domain errors."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from portfoliowise.domain.analysis import AnalysisRequest, AnalysisResult
@@ -13,6 +13,7 @@ from portfoliowise.domain.audit import AuditEntry
 from portfoliowise.domain.events import DomainEvent
 from portfoliowise.domain.fx import FxRate
 from portfoliowise.domain.instruments import Instrument
+from portfoliowise.domain.market import DailyHistory, ListedIssue
 from portfoliowise.domain.money import Currency
 from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.quotes import Quote
@@ -31,17 +32,35 @@ class IdGenerator(Protocol):
 
 class PortfolioRepository(Protocol):
     """Writes are conditional on `portfolio.version` (optimistic lock, `ConflictError`)
-    and atomic with their audit entries; a successful write bumps `portfolio.version`."""
+    and atomic with their audit entries: a change is never stored without its entries, nor
+    the reverse. A successful write bumps `portfolio.version`."""
 
     def get(self, user_id: str, portfolio_id: str) -> Portfolio:
         """Raises `NotFoundError` (also for another user's or a deleted portfolio)."""
         ...
 
-    def list_for_user(self, user_id: str) -> list[Portfolio]: ...
+    def list_for_user(self, user_id: str) -> list[Portfolio]:
+        """The user's portfolios ordered by portfolioId (one query per page, never a scan)."""
+        ...
 
-    def add(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None: ...
+    def add(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
+        """Store a new portfolio (version 0 -> 1). `ConflictError` if the id is taken."""
+        ...
 
-    def save(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None: ...
+    def save(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
+        """Store a change read at `portfolio.version`; a deleted portfolio is removed.
+        `NotFoundError` if it is gone, `ConflictError` (with the stored version) if stale."""
+        ...
+
+    def all_portfolios(self) -> Iterator[Portfolio]:
+        """Every user's portfolios, for the backup job only (a paginated full read)."""
+        ...
+
+    def restore(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
+        """Write a snapshot from a backup whatever is stored, atomically with its audit
+        entries. Its version becomes the backup's, or the stored version + 1 when that is
+        higher, so that a client holding the overwritten state gets a conflict."""
+        ...
 
 
 class AuditLog(Protocol):
@@ -49,7 +68,9 @@ class AuditLog(Protocol):
         """For entries not tied to a portfolio write (sign-in, sign-out)."""
         ...
 
-    def for_user(self, user_id: str, since: datetime, until: datetime) -> list[AuditEntry]: ...
+    def for_user(self, user_id: str, since: datetime, until: datetime) -> list[AuditEntry]:
+        """The user's unexpired entries in [since, until], oldest first."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +89,43 @@ class QuoteSource(Protocol):
 
 
 class QuoteCache(Protocol):
+    """One item per instrument (its cache key `symbol#market`): the latest quote, fresh until
+    `expires_at` and then kept until `expires_at + QUOTE_KEPT_FOR` to be served as stale."""
+
     def get_many(self, instruments: Sequence[Instrument]) -> dict[str, CachedQuote]:
-        """The latest cached quote per symbol, expired ones included (for stale serving)."""
+        """The latest cached quote per symbol, by symbol; past-fresh ones included (for
+        stale serving), past-kept ones treated as absent. One batched read."""
         ...
 
-    def put_many(self, quotes: Sequence[Quote], expires_at: datetime) -> None: ...
+    def put_many(self, quotes: Sequence[Quote], expires_at: datetime) -> None:
+        """Store quotes with prices (unavailable quotes are never cached), in batches."""
+        ...
 
 
 class FxSource(Protocol):
     name: str
 
-    def fetch_rates(self, pairs: Sequence[tuple[Currency, Currency]]) -> list[FxRate]: ...
+    def fetch_rates(self, pairs: Sequence[tuple[Currency, Currency]]) -> list[FxRate]:
+        """Rates for the pairs it knows (one batched call where possible). Raises
+        `SourceUnavailable` when the source fails as a whole."""
+        ...
+
+
+class HistorySource(Protocol):
+    name: str
+
+    def history(self, instrument: Instrument, start: date, end: date) -> DailyHistory:
+        """Daily closes in [start, end]. `NotFoundError` for an unknown symbol,
+        `SourceUnavailable` when the source fails."""
+        ...
+
+
+class SymbolMaster(Protocol):
+    """Tokyo listed issues (JPX): names, segments and sector classification."""
+
+    def lookup(self, code: str) -> ListedIssue | None: ...
+
+    def __len__(self) -> int: ...
 
 
 class SessionStore(Protocol):
@@ -92,7 +139,10 @@ class SessionStore(Protocol):
 
 
 class EventPublisher(Protocol):
-    def publish(self, events: Sequence[DomainEvent]) -> None: ...
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        """Publish committed events. Raises `PayloadTooLarge` for an event over the bus
+        limit and `SourceUnavailable` when entries still fail after resending."""
+        ...
 
 
 class BlobStore(Protocol):
@@ -104,7 +154,9 @@ class BlobStore(Protocol):
         """Raises `NotFoundError`."""
         ...
 
-    def list(self, prefix: str) -> list[str]: ...
+    def list(self, prefix: str) -> list[str]:
+        """Keys under `prefix`, sorted."""
+        ...
 
 
 class Analyst(Protocol):

@@ -4,12 +4,19 @@ invented: an unavailable quote has no price at all."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from portfoliowise.domain.errors import ValidationError
 from portfoliowise.domain.money import Money
+
+QUOTE_FRESH_FOR = timedelta(hours=1)
+"""A cached quote is served as `cached` for this long (the Cache table's 1 h TTL)."""
+
+QUOTE_KEPT_FOR = timedelta(days=7)
+"""How long the last known quote is kept after it stops being fresh, so that it can be
+served as `stale` (with its `asOf`) when every source fails; the store deletes it then."""
 
 
 class QuoteStatus(StrEnum):

@@ -8,10 +8,15 @@ Rules:
   portfolio allows fractional shares), funds by amount (1 yen steps, a minimum purchase).
 - Most under-weight first: the budget is water-filled over the value gaps to the
   targets (on the total after investing), then whole lots are taken, then the cash
-  left is spent lot by lot on the largest remaining gap through a heap, so the cost
-  grows with the number of holdings, not with the number of lots bought.
+  left goes to the largest remaining gap through a heap. Each pop buys as many lots as
+  it can at once: no more than the cash allows, than bring the holding closer to its
+  target, or than keep its gap above the next candidate's (a level-based fill); when
+  several holdings are level, they are levelled down together. The work grows with
+  the number of holdings, not with the number of lots bought.
 - Never farther from the targets than doing nothing: the L1 distance between weights
-  and targets after the plan is at most the distance now, else lots are given back.
+  and targets after the plan is at most the distance now, else the most over-weight
+  purchases are trimmed to their target (then given back, then the sells restored),
+  as few of them as needed.
 - Rebalance mode may also sell holdings more than `tolerance` percentage points above
   their target (holdings without a target have target 0), down to the target at most.
 """
@@ -99,6 +104,7 @@ class _Line:
     step_local: Decimal  # quote-currency amount per step
     step_value: Decimal  # budget-currency value per step
     min_steps: int = 1
+    local: Decimal = ZERO  # quote currency, now (exact: price x quantity)
     value: Decimal = ZERO  # budget currency, now
     buy_steps: int = 0
     sell_steps: int = 0
@@ -107,7 +113,12 @@ class _Line:
 
     @property
     def value_after(self) -> Decimal:
-        return self.value + (self.buy_steps - self.sell_steps) * self.step_value
+        # Converted once from the exact local amount, so that selling every lot held
+        # leaves exactly 0 (not a rounding residue of the conversion).
+        steps = self.buy_steps - self.sell_steps
+        if not steps:
+            return self.value
+        return (self.local + steps * self.step_local) * self.rate
 
 
 def simulate(
@@ -176,6 +187,7 @@ def _build_lines(
             step_qty = instrument.lot_size(portfolio.allow_fractional)
             step_local = price.amount * step_qty / instrument.price_unit
             min_steps = 1
+        local = instrument.value_of(quantity, price.amount)
         lines.append(
             _Line(
                 symbol=symbol,
@@ -188,7 +200,8 @@ def _build_lines(
                 step_local=step_local,
                 step_value=step_local * rate,
                 min_steps=max(min_steps, 1),
-                value=instrument.value_of(quantity, price.amount) * rate,
+                local=local,
+                value=local * rate,
             )
         )
     if unpriced_targets:
@@ -233,6 +246,9 @@ def _sell_overweight(
         else:
             sellable = int((line.value / line.step_value).to_integral_value(ROUND_FLOOR))
         steps = min(steps, sellable)
+        floor = line.target * wealth  # guard against the rounding of the division above
+        while steps > 0 and (line.local - steps * line.step_local) * line.rate < floor:
+            steps -= 1
         if steps > 0:
             line.sell_steps = steps
             line.credited = _credit(line, steps, currency)
@@ -273,48 +289,175 @@ def _water_fill(lines: list[_Line], wealth: Decimal, cash: Decimal, currency: Cu
 def _spend_remaining(
     lines: list[_Line], wealth: Decimal, cash: Decimal, currency: Currency
 ) -> None:
-    """Spend what is left one step at a time on the largest remaining gap, as long as a
-    step brings that holding closer to its target (its cost is under twice the gap).
-    Cash and gaps only shrink, so a holding that cannot take a step is dropped for good."""
+    """Spend what is left on the largest remaining gap, through a heap of gaps. Each pop
+    buys as many steps as it can at once: no more than the cash allows, than bring the
+    holding closer to its target (each step costs under twice the gap it fills), or
+    than keep its gap above the next candidate's, the level at which it stops being the
+    most under-weight; stopped by that level, it goes back on the heap. Cash and gaps
+    only shrink, so a holding that cannot take a step is dropped for good. When the
+    next candidates are level with the one popped, they are levelled down together
+    (`_fill_band`) rather than a step each in turn."""
     heap: list[tuple[Decimal, int]] = []
     for index, line in enumerate(lines):
         gap = line.target * wealth - line.value_after
         if gap > 0 and line.sell_steps == 0:
             heap.append((-gap, index))
     heapq.heapify(heap)
+    pause = 0  # pops to make one at a time after a band fill that bought little
     while heap and cash > 0:
         negative_gap, index = heapq.heappop(heap)
         line, gap = lines[index], -negative_gap
         if line.step_qty is None:
             cash -= _top_up_fund(line, gap, cash, currency)
             continue
-        if line.step_value >= 2 * gap:
+        most = min(_helpful_steps(line, gap), _affordable_steps(line, cash, currency))
+        if most <= 0:
             continue
-        new_charge = _charge(line, line.buy_steps + 1, currency)
-        if new_charge - line.charged > cash:
+        steps = min(most, _steps_above(line, gap, -heap[0][0])) if heap else most
+        if steps < most and pause == 0:
+            spent, bought, size = _fill_band(lines, heap, index, gap, cash, currency)
+            cash -= spent
+            if bought < size:  # little to gain from levelling here for a while
+                pause = size
             continue
-        cash -= new_charge - line.charged
-        line.buy_steps += 1
-        line.charged = new_charge
-        heapq.heappush(heap, (-(gap - line.step_value), index))
+        pause = max(pause - 1, 0)
+        cash -= _buy_more(line, steps, currency)  # at least one step: progress
+        if steps < most:
+            heapq.heappush(heap, (-(gap - steps * line.step_value), index))
+
+
+def _fill_band(
+    lines: list[_Line],
+    heap: list[tuple[Decimal, int]],
+    first: int,
+    gap: Decimal,
+    cash: Decimal,
+    currency: Currency,
+) -> tuple[Decimal, int, int]:
+    """Level the holding just popped and the candidates next to it down together, as if
+    stepping through them largest gap first: take from the heap the candidates the cash
+    can bring level with it (a water-fill), find by bisection the lowest level such that
+    buying every step above it (the steps one at a time would buy first) costs no more
+    than the cash, and buy those steps, largest gap first (each order's charge is
+    rounded up, so the last may get a step less). The level never goes below the gap of
+    a holding left on the heap, nor of a fund (which takes its whole gap when its turn
+    comes). All go back on the heap; the steps at the level are left to single pops.
+    Returns the cash spent, the steps bought and how many holdings were levelled."""
+    band = [(gap, first)]
+    total = gap
+    floor = ZERO
+    while heap:
+        next_gap, index = -heap[0][0], heap[0][1]
+        if (total - cash) / len(band) >= next_gap or lines[index].step_qty is None:
+            floor = next_gap
+            break
+        heapq.heappop(heap)
+        band.append((next_gap, index))
+        total += next_gap
+    members = [(g, lines[i], _helpful_steps(lines[i], g)) for g, i in band]
+
+    def steps_above(line_gap: Decimal, line: _Line, most: int, level: Decimal) -> int:
+        if line_gap <= level:
+            return 0
+        steps = int(((line_gap - level) / line.step_value).to_integral_value(ROUND_CEILING))
+        return min(steps, most)
+
+    def cost(level: Decimal) -> Decimal:
+        return sum((steps_above(*m, level) * m[1].step_value for m in members), ZERO)
+
+    low = max((total - cash) / len(band), floor)
+    if cost(low) > cash:
+        sizes = [m[1].step_value for m in members]
+        high, finest, widest = gap, min(sizes) / 2, max(sizes)
+        if low + widest < high and cost(low + widest) <= cash:
+            high = low + widest
+        for _ in range(_BISECTIONS):  # cost(low) > cash >= cost(high)
+            if high - low <= finest:
+                break
+            middle = (low + high) / 2
+            if cost(middle) <= cash:
+                high = middle
+            else:
+                low = middle
+        low = high
+    spent, bought = ZERO, 0
+    for (line_gap, index), (_gap, line, most) in zip(band, members, strict=True):
+        steps = steps_above(line_gap, line, most, low)
+        if steps > 0:
+            steps = min(steps, _affordable_steps(line, cash - spent, currency))
+        if steps > 0:
+            spent += _buy_more(line, steps, currency)
+            bought += steps
+            line_gap -= steps * line.step_value
+        heapq.heappush(heap, (-line_gap, index))
+    return spent, bought, len(band)
+
+
+_BISECTIONS = 100  # halves the level's range down to half the finest step: ~log2(steps)
+
+
+def _helpful_steps(line: _Line, gap: Decimal) -> int:
+    """How many steps in a row bring the holding closer to its target: a step helps
+    while it costs under twice the gap left before it."""
+    step = line.step_value
+    if step >= 2 * gap:
+        return 0
+    steps = max(int(((2 * gap - step) / (2 * step)).to_integral_value(ROUND_CEILING)), 1)
+    while steps > 1 and step >= 2 * (gap - (steps - 1) * step):  # division rounding
+        steps -= 1
+    while step < 2 * (gap - steps * step):
+        steps += 1
+    return steps
+
+
+def _steps_above(line: _Line, gap: Decimal, next_gap: Decimal) -> int:
+    """How many steps the holding takes before its gap is no longer the largest: at
+    least one, then as long as its gap stays above the next candidate's."""
+    step = line.step_value
+    if gap <= next_gap:
+        return 1
+    steps = max(int(((gap - next_gap) / step).to_integral_value(ROUND_CEILING)), 1)
+    while steps > 1 and gap - (steps - 1) * step <= next_gap:  # division rounding
+        steps -= 1
+    while gap - steps * step > next_gap:
+        steps += 1
+    return steps
+
+
+def _affordable_steps(line: _Line, cash: Decimal, currency: Currency) -> int:
+    """How many steps can be added to the holding's purchase with `cash`. The order is
+    charged once, rounded up, so this is the most steps whose total charge stays within
+    what is charged already plus the cash."""
+    ceiling = line.charged + cash
+    total = max(int((ceiling / line.step_value).to_integral_value(ROUND_FLOOR)), line.buy_steps)
+    while total > line.buy_steps and _charge(line, total, currency) > ceiling:
+        total -= 1
+    if _charge(line, total + 1, currency) <= ceiling:  # division rounding
+        total += 1
+    return total - line.buy_steps
+
+
+def _buy_more(line: _Line, steps: int, currency: Currency) -> Decimal:
+    """Add steps to the holding's purchase; returns the extra charge."""
+    charge = _charge(line, line.buy_steps + steps, currency)
+    paid = charge - line.charged
+    line.buy_steps += steps
+    line.charged = charge
+    return paid
 
 
 def _top_up_fund(line: _Line, gap: Decimal, cash: Decimal, currency: Currency) -> Decimal:
-    """A fund takes an amount: as much of its gap as the cash allows, in one order."""
-    spendable = min(gap, cash)
-    steps = line.buy_steps + int((spendable / line.step_value).to_integral_value(ROUND_FLOOR))
-    while steps > line.buy_steps and _charge(line, steps, currency) - line.charged > cash:
-        steps -= 1
-    if steps < line.min_steps:
-        steps = line.min_steps
-        if (steps - line.buy_steps) * line.step_value >= 2 * gap:
+    """A fund takes an amount: as much of its gap as the cash allows, in one order, of at
+    least the minimum purchase (when that still brings it closer to its target)."""
+    affordable = _affordable_steps(line, cash, currency)
+    steps = min(int((gap / line.step_value).to_integral_value(ROUND_FLOOR)), affordable)
+    if line.buy_steps + steps < line.min_steps:
+        steps = line.min_steps - line.buy_steps
+        if steps * line.step_value >= 2 * gap or steps > affordable:
             return ZERO
-    charge = _charge(line, steps, currency)
-    if steps <= line.buy_steps or charge - line.charged > cash:
+    if steps <= 0:
         return ZERO
-    paid = charge - line.charged
-    _set_buy(line, steps, currency)
-    return paid
+    return _buy_more(line, steps, currency)
 
 
 def weight_distance(values: list[Decimal], targets: list[Decimal]) -> Decimal:
@@ -329,31 +472,96 @@ def _give_back_until_no_worse(
     lines: list[_Line], before: list[Decimal], currency: Currency
 ) -> None:
     """Lots cannot always be split to match the targets: if the plan would leave the
-    weights farther from the targets than doing nothing, give back the steps of the most
-    over-weight purchase (then restore the sells) until it does not."""
+    weights farther from the targets than doing nothing, trim the over-weight purchases
+    to their target, most over-weight first and as few as needed (a few rounds, as each
+    trim lifts the others' weights); failing that, give purchases back whole, then
+    restore the sells. Giving everything back restores the portfolio as it is, so this
+    ends; each round costs a few passes over the holdings (a binary search)."""
     targets = [line.target for line in lines]
     limit = weight_distance(before, targets)
-    while True:
+    if _distance_after(lines, targets) <= limit:
+        return
+    # Holdings neither held nor bought stay at weight 0 whatever is given back, and the
+    # distance is at least twice their targets: past the limit, only giving everything
+    # back will do (a portfolio with nothing held yet, too many targets for the budget).
+    stuck = sum(
+        (
+            t
+            for t, v, line in zip(targets, before, lines, strict=True)
+            if not v and not line.buy_steps
+        ),
+        ZERO,
+    )
+    rounds = 0 if 2 * stuck * HUNDRED > limit + _TOLERANCE else _TRIM_ROUNDS
+    for _ in range(rounds):
         after = [line.value_after for line in lines]
-        if weight_distance(after, targets) <= limit:
-            return
         total = sum(after, ZERO)
-        buys = [(v / total - line.target, line) for v, line in zip(after, lines, strict=True)]
-        buying = [b for b in buys if b[1].buy_steps > 0]
-        if buying:
-            excess, line = max(buying, key=lambda b: b[0])
-            steps = int((excess * total / line.step_value).to_integral_value(ROUND_CEILING))
-            if steps < 1:  # under its target yet the plan is worse: halve that purchase
-                steps = (line.buy_steps + 1) // 2
-            remaining = line.buy_steps - steps
-            _set_buy(line, remaining if remaining >= line.min_steps else 0, currency)
-            continue
-        selling = [b for b in buys if b[1].sell_steps > 0]
-        if not selling:
+        if total <= 0:
+            break
+        trims: list[tuple[Decimal, _Line, int]] = []
+        for line, value in zip(lines, after, strict=True):
+            excess = value / total - line.target
+            if line.buy_steps and excess > 0:
+                cut = int((excess * total / line.step_value).to_integral_value(ROUND_CEILING))
+                keep = line.buy_steps - cut
+                trims.append((excess, line, keep if keep >= line.min_steps else 0))
+        if not trims:
+            break
+        trims.sort(key=lambda t: t[0], reverse=True)
+        changes = [(line, keep, line.sell_steps) for _excess, line, keep in trims]
+        if _apply_fewest(lines, targets, limit, changes, currency):
             return
-        _shortfall, line = min(selling, key=lambda b: b[0])
-        line.sell_steps -= 1
+    after = [line.value_after for line in lines]
+    total = sum(after, ZERO)
+    over = [
+        v / total - line.target if total > 0 else ZERO for v, line in zip(after, lines, strict=True)
+    ]
+    order = sorted(range(len(lines)), key=lambda i: over[i], reverse=True)
+    changes = [(lines[i], 0, lines[i].sell_steps) for i in order if lines[i].buy_steps]
+    changes += [(lines[i], 0, 0) for i in reversed(order) if lines[i].sell_steps]
+    _apply_fewest(lines, targets, limit, changes, currency)
+
+
+_TRIM_ROUNDS = 3
+_TOLERANCE = Decimal("1e-9")  # percentage points, far above the rounding of Decimal
+
+
+def _distance_after(lines: list[_Line], targets: list[Decimal]) -> Decimal:
+    return weight_distance([line.value_after for line in lines], targets)
+
+
+def _apply_fewest(
+    lines: list[_Line],
+    targets: list[Decimal],
+    limit: Decimal,
+    changes: list[tuple[_Line, int, int]],
+    currency: Currency,
+) -> bool:
+    """Apply a short prefix of `changes` (line, buy steps, sell steps) that brings the
+    distance within `limit`, found by bisection: one that does, after one that does not
+    (the distance need not fall steadily, so not always the shortest); the whole list
+    when none does. Returns whether the distance is now within the limit."""
+    kept = [(line.buy_steps, line.sell_steps) for line, _buy, _sell in changes]
+
+    def apply(count: int) -> bool:
+        for position, (line, buy, sell) in enumerate(changes):
+            line.buy_steps, line.sell_steps = (buy, sell) if position < count else kept[position]
+        return _distance_after(lines, targets) <= limit
+
+    low, high = 0, len(changes)  # the distance is over the limit with none of them
+    within = apply(high)
+    if within:
+        while high - low > 1:
+            middle = (low + high) // 2
+            if apply(middle):
+                high = middle
+            else:
+                low = middle
+        apply(high)
+    for line, _buy, _sell in changes:
+        _set_buy(line, line.buy_steps if line.buy_steps >= line.min_steps else 0, currency)
         line.credited = _credit(line, line.sell_steps, currency) if line.sell_steps else ZERO
+    return within
 
 
 # -- result -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ one line on stderr and exit 2; nothing is half-done because nothing is written."
 from __future__ import annotations
 
 import argparse
+import decimal
 import json
 import sys
 from collections.abc import Sequence
@@ -21,9 +22,12 @@ from portfoliowise.domain.quotes import Quote
 from portfoliowise.domain.simulation import SimulationMode, SimulationOptions, simulate
 from portfoliowise.domain.valuation import value_portfolio
 from portfoliowise.handlers import tables
-from portfoliowise.handlers.presenters import pct, simulation_json, valuation_json
+from portfoliowise.handlers.presenters import pct_display, simulation_json, valuation_json
 
 EXIT_USER_ERROR = 2
+# Options whose value may start with "-" (a negative budget must reach the budget check,
+# not be taken for an unknown option by argparse).
+VALUE_OPTIONS = ("--budget", "--tolerance")
 BREAKDOWNS = (Dimension.ASSET_CLASS, Dimension.CURRENCY, Dimension.MARKET, Dimension.REGION)
 
 
@@ -87,11 +91,11 @@ def cmd_value(args: argparse.Namespace) -> int:
         [
             h.symbol,
             h.holding.name or h.quote.name or "",
-            f"{h.holding.quantity:,}",
+            f"{h.holding.quantity:,f}",
             h.price.display(exact=True),
             h.base_value.display(),
-            pct(h.weight)[:-2],
-            pct(targets[h.symbol])[:-2] if h.symbol in targets else "",
+            pct_display(h.weight),
+            pct_display(targets[h.symbol]) if h.symbol in targets else "",
             "" if h.unrealized_pl is None else h.unrealized_pl.display(),
             h.quote.status.value,
         ]
@@ -108,12 +112,18 @@ def cmd_value(args: argparse.Namespace) -> int:
         print("Stale quotes: " + ", ".join(valuation.stale))
     for by, slices in breakdowns.items():
         print(f"\nBy {by}")
-        slice_rows = [[s.key, s.value.display(), pct(s.weight)[:-2]] for s in slices]
+        slice_rows = [[s.key, s.value.display(), pct_display(s.weight)] for s in slices]
         print(tables.render(["Key", "Value", "Weight%"], slice_rows, [False, True, True]))
     if drifts:
         print("\nDrift against targets (most under-weight first)")
         drift_rows = [
-            [d.symbol, pct(d.target)[:-2], pct(d.current)[:-2], pct(d.drift)[:-2], d.gap.display()]
+            [
+                d.symbol,
+                pct_display(d.target),
+                pct_display(d.current),
+                pct_display(d.drift),
+                d.gap.display(),
+            ]
             for d in drifts
         ]
         print(
@@ -146,7 +156,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             [
                 o.side.value,
                 o.symbol,
-                f"{o.quantity:,}",
+                f"{o.quantity:,f}",
                 o.price.display(exact=True),
                 o.local_amount.display(),
                 o.cost.display(),
@@ -159,7 +169,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print("No order: the budget cannot buy a lot that brings the portfolio closer to target.")
     print(f"Spent: {result.spent.display()}   Leftover: {result.leftover.display()}")
     weight_rows = [
-        [line.symbol, pct(line.target)[:-2], pct(line.before)[:-2], pct(line.after)[:-2]]
+        [line.symbol, pct_display(line.target), pct_display(line.before), pct_display(line.after)]
         for line in result.lines
     ]
     print()
@@ -170,20 +180,43 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     )
     print(
         f"Distance from targets (sum of |weight - target|): "
-        f"{pct(result.distance_before)[:-2]} -> {pct(result.distance_after)[:-2]} points"
+        f"{pct_display(result.distance_before)} -> {pct_display(result.distance_after)} points"
     )
     for symbol in result.excluded:
         print(f"Left out (no usable price): {symbol}")
     return 0
 
 
+def _attach_values(argv: Sequence[str]) -> list[str]:
+    """`--budget -5JPY` -> `--budget=-5JPY`, so that argparse passes the value on."""
+    out: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg in VALUE_OPTIONS:
+            value = next(args, None)
+            if value is not None and value.startswith("-") and not value.startswith("--"):
+                out.append(f"{arg}={value}")
+                continue
+            out.append(arg)
+            if value is not None:
+                out.append(value)
+            continue
+        out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        raw = sys.argv[1:] if argv is None else argv
+        args = build_parser().parse_args(_attach_values(raw))
         handler = cmd_value if args.command == "value" else cmd_simulate
         return handler(args)
     except DomainError as exc:
         print(f"portfoliowise: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except decimal.DecimalException as exc:  # e.g. a budget of 1e999999999JPY
+        name = type(exc).__name__
+        print(f"portfoliowise: error: a number is out of range ({name})", file=sys.stderr)
         return EXIT_USER_ERROR
     except BrokenPipeError:  # e.g. piped into `head`
         return 0

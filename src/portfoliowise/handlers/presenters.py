@@ -13,10 +13,22 @@ from portfoliowise.domain.simulation import Simulation
 from portfoliowise.domain.valuation import Valuation
 
 PCT = Decimal("0.0001")
+PCT_DISPLAY = Decimal("0.01")
 
 
 def pct(value: Decimal) -> str:
     return str(value.quantize(PCT, ROUND_HALF_UP))
+
+
+def pct_display(value: Decimal) -> str:
+    """A percentage for tables: rounded half up to 2 decimals (never truncated), no -0.00."""
+    rounded = value.quantize(PCT_DISPLAY, ROUND_HALF_UP)
+    return str(rounded.copy_abs() if rounded.is_zero() else rounded)
+
+
+def plain(value: Decimal) -> str:
+    """A quantity as a plain decimal string (never exponent notation such as 1E+3)."""
+    return format(value, "f")
 
 
 def money(value: Money | None) -> dict[str, str] | None:
@@ -44,7 +56,7 @@ def valuation_json(
                 "symbol": h.symbol,
                 "name": h.holding.name or h.quote.name,
                 "market": h.holding.instrument.market.value,
-                "quantity": str(h.holding.quantity),
+                "quantity": plain(h.holding.quantity),
                 "price": price(h.price),
                 "priceUnit": str(h.holding.instrument.price_unit),
                 "localValue": money(h.value),
@@ -96,7 +108,7 @@ def simulation_json(result: Simulation) -> dict[str, Any]:
             {
                 "symbol": o.symbol,
                 "side": o.side.value,
-                "quantity": str(o.quantity),
+                "quantity": plain(o.quantity),
                 "price": price(o.price),
                 "localAmount": money(o.local_amount),
                 "cost": money(o.cost),

@@ -1,0 +1,140 @@
+"""The Audit table: one item per audit entry, partitioned by UTC date, sorted by
+`timestamp#userId`, read per user through `userId-date-index`, expired by `ttl`.
+
+Item: `date`, `timestampUserId` (= `AuditEntry.sort_key`), `userId`, `action`,
+`resource`, `changes` (map), `ip`, `userAgent`, `eventId`, `timestamp` (UTC ISO-8601 with
+microseconds) and `ttl` (epoch seconds of `AuditEntry.expires_at`, rounded up).
+Reads go through a GSI, so they are eventually consistent (entries show up within about a
+second of their write)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from portfoliowise.adapters.dynamodb.batch import Backoff, batch_write
+from portfoliowise.adapters.dynamodb.codec import (
+    Item,
+    epoch_exact,
+    from_item,
+    to_item,
+    to_json_value,
+    ttl_seconds,
+    value,
+)
+from portfoliowise.adapters.dynamodb.errors import translated
+from portfoliowise.adapters.dynamodb.schema import AUDIT_PK, AUDIT_SK, TTL_ATTRIBUTE
+from portfoliowise.adapters.dynamodb.tables import TableNames
+from portfoliowise.domain.audit import AuditEntry
+from portfoliowise.domain.ports import Clock
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef, TransactWriteItemTypeDef
+
+USER_DATE_INDEX = "userId-date-index"
+
+
+def _utc_text(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def audit_item(entry: AuditEntry) -> Item:
+    return to_item(
+        {
+            AUDIT_PK: entry.date,
+            AUDIT_SK: entry.sort_key,
+            "userId": entry.user_id,
+            "action": entry.action,
+            "resource": entry.resource,
+            "changes": entry.changes,
+            "ip": entry.ip,
+            "userAgent": entry.user_agent,
+            "eventId": entry.event_id,
+            "timestamp": _utc_text(entry.timestamp),
+            TTL_ATTRIBUTE: ttl_seconds(entry.expires_at),
+        }
+    )
+
+
+def audit_entry_from_item(item: Mapping[str, Any]) -> AuditEntry:
+    data = from_item(item)
+    data["changes"] = to_json_value(data.get("changes") or {})
+    return AuditEntry.from_json(data)
+
+
+def audit_put(table: str, entry: AuditEntry) -> TransactWriteItemTypeDef:
+    """The transaction item writing `entry`, refused if its key is taken: two writes of one
+    user in the same microsecond must not overwrite each other's entry."""
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": audit_item(entry),
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": AUDIT_PK},
+        }
+    }
+
+
+class DynamoAuditLog:
+    """`AuditLog` over the Audit table."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        names: TableNames,
+        clock: Clock,
+        *,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self._client = client
+        self._table = names.audit
+        self._clock = clock
+        self._backoff = backoff or Backoff()
+
+    def record(self, entries: Sequence[AuditEntry]) -> None:
+        """Entries not tied to a portfolio write (sign-in, sign-out): BatchWriteItem, 25 a
+        request."""
+        batch_write(
+            self._client,
+            self._table,
+            [{"PutRequest": {"Item": audit_item(entry)}} for entry in entries],
+            self._backoff,
+        )
+
+    def for_user(self, user_id: str, since: datetime, until: datetime) -> list[AuditEntry]:
+        """Query `userId-date-index` on the UTC dates of [since, until], then keep the
+        entries in the time range that have not expired (DynamoDB deletes expired items
+        lazily, up to days later)."""
+        if since > until:
+            return []
+        now = self._clock.now()
+        request: QueryInputTypeDef = {
+            "TableName": self._table,
+            "IndexName": USER_DATE_INDEX,
+            "KeyConditionExpression": "userId = :user AND #date BETWEEN :first AND :last",
+            "FilterExpression": "#ts BETWEEN :since AND :until AND #ttl > :now",
+            "ExpressionAttributeNames": {"#date": AUDIT_PK, "#ts": "timestamp", "#ttl": "ttl"},
+            "ExpressionAttributeValues": {
+                ":user": value(user_id),
+                ":first": value(since.astimezone(UTC).date().isoformat()),
+                ":last": value(until.astimezone(UTC).date().isoformat()),
+                ":since": value(_utc_text(since)),
+                ":until": value(_utc_text(until)),
+                ":now": value(int(epoch_exact(now))),
+            },
+        }
+        entries: list[AuditEntry] = []
+        while True:
+            with translated(f"reading the audit trail of {user_id}"):
+                page = self._client.query(**request)
+            for item in page.get("Items", []):
+                entry = audit_entry_from_item(item)
+                if since <= entry.timestamp <= until and now < entry.expires_at:
+                    entries.append(entry)
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                break
+            request["ExclusiveStartKey"] = last
+        return sorted(entries, key=lambda entry: (entry.timestamp, entry.sort_key))

@@ -1,0 +1,110 @@
+"""BatchGetItem and BatchWriteItem in chunks of the API's limits, resending what DynamoDB
+leaves unprocessed (which it does under throttling, without an error) with capped
+exponential backoff and a bounded number of attempts.
+
+This is the only retry loop of the adapters: botocore's retry mode covers failed requests,
+not partial successes."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar, cast
+
+from portfoliowise.adapters.dynamodb.codec import Item
+from portfoliowise.adapters.dynamodb.errors import translated
+from portfoliowise.domain.errors import SourceUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import KeysAndAttributesTypeDef, WriteRequestTypeDef
+
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Resends of unprocessed keys or items: at most `attempts` requests per chunk, waiting
+    a random time up to `base * 2**n` seconds (capped at `cap`) before the n-th resend."""
+
+    attempts: int = 6
+    base: float = 0.05
+    cap: float = 1.0
+    sleep: Callable[[float], None] = field(default=time.sleep)
+
+    def wait(self, resend: int) -> None:
+        self.sleep(random.uniform(0, min(self.cap, self.base * 2**resend)))
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def batch_get(
+    client: DynamoDBClient,
+    table: str,
+    keys: Sequence[Item],
+    backoff: Backoff,
+    *,
+    consistent: bool = False,
+) -> list[Item]:
+    """The items found for `keys` (in no particular order): one request per 100 keys when
+    nothing comes back unprocessed."""
+    found: list[Item] = []
+    for chunk in chunks(keys, BATCH_GET_LIMIT):
+        pending: Mapping[str, KeysAndAttributesTypeDef] = {
+            table: {"Keys": list(chunk), "ConsistentRead": consistent}
+        }
+        sent = 0
+        while pending:
+            if sent:
+                if sent >= backoff.attempts:
+                    raise SourceUnavailable(
+                        f"DynamoDB left keys of {table} unprocessed after {sent} requests"
+                    )
+                backoff.wait(sent)
+            with translated(f"reading {table}"):
+                response = client.batch_get_item(RequestItems=pending)
+            sent += 1
+            found.extend(response.get("Responses", {}).get(table, []))
+            unprocessed = response.get("UnprocessedKeys") or {}
+            # What DynamoDB returns unprocessed is what to send again (the stubs type the
+            # output and input shapes apart).
+            pending = cast(
+                "Mapping[str, KeysAndAttributesTypeDef]",
+                {name: rest for name, rest in unprocessed.items() if rest.get("Keys")},
+            )
+    return found
+
+
+def batch_write(
+    client: DynamoDBClient,
+    table: str,
+    requests: Sequence[WriteRequestTypeDef],
+    backoff: Backoff,
+) -> None:
+    """Put or delete items, 25 a request; not atomic across chunks."""
+    for chunk in chunks(requests, BATCH_WRITE_LIMIT):
+        pending: Mapping[str, Sequence[WriteRequestTypeDef]] = {table: list(chunk)}
+        sent = 0
+        while pending:
+            if sent:
+                if sent >= backoff.attempts:
+                    raise SourceUnavailable(
+                        f"DynamoDB left writes to {table} unprocessed after {sent} requests"
+                    )
+                backoff.wait(sent)
+            with translated(f"writing {table}"):
+                response = client.batch_write_item(RequestItems=pending)
+            sent += 1
+            unprocessed = response.get("UnprocessedItems") or {}
+            pending = cast(
+                "Mapping[str, Sequence[WriteRequestTypeDef]]",
+                {name: rest for name, rest in unprocessed.items() if rest},
+            )
