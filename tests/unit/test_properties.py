@@ -279,11 +279,12 @@ def test_simulation_never_buys_a_fraction_of_a_lot(
 
 def distance(values: dict[str, Decimal], targets: dict[str, Decimal]) -> Decimal:
     """Sum over target and held symbols of |weight - target| in percentage points,
-    weights on the invested total (cash left over is not part of it)."""
+    weights on the invested total (cash left over is not part of it); nothing invested
+    is the farthest a portfolio can be, twice the targets' sum."""
     total = sum(values.values(), ZERO)
     symbols = set(values) | set(targets)
     if total <= 0:
-        return sum(targets.values(), ZERO)
+        return 2 * sum(targets.values(), ZERO)
     return sum(abs(values.get(s, ZERO) / total * 100 - targets.get(s, ZERO)) for s in symbols)
 
 

@@ -79,7 +79,7 @@ def test_a_tokyo_lot_the_budget_cannot_afford_is_not_bought() -> None:
     assert result.orders == []
     assert result.spent == yen(0)
     assert result.leftover == yen(200_000)
-    assert result.distance_before == result.distance_after == 100
+    assert result.distance_before == result.distance_after == 200  # nothing held: the most
     assert_budget_balances(result)
 
 
@@ -121,7 +121,8 @@ def test_unaffordable_lot_is_skipped_and_the_budget_goes_to_the_other_target() -
     # 7203's lot (250,000) exceeds the budget: it is not bought.
     assert orders(result) == [("VTI", Side.BUY, 3, yen(114_087))]  # 114,086.0553 rounded up
     assert result.leftover == yen(85_913)
-    assert result.distance_after == result.distance_before == 100
+    assert result.distance_before == 200  # nothing held
+    assert result.distance_after == 100  # all VTI against 50/50
     assert_budget_balances(result)
 
 
@@ -556,3 +557,18 @@ def test_orders_carry_the_quote_price() -> None:
             cost=yen(90_000),
         )
     ]
+
+
+def test_a_first_investment_buys_the_lots_it_can_even_when_they_miss_the_targets() -> None:
+    # Nothing held: whole lots cannot hit 50/50 (one 100-share lot of 7203 costs
+    # 300,000 JPY, 12 AAPL 360,000 JPY), yet they are the start the investor asked for.
+    p = portfolio(
+        {"7203": 50, "AAPL": 50},
+        Holding.of("7203", 0),
+        Holding.of("AAPL", 0),
+    )
+    quotes = {"7203": quote("7203", "3000", "JPY"), "AAPL": quote("AAPL", "200", "USD")}
+    result = simulate(p, quotes, RATES, yen(700_000))
+    bought = {symbol: quantity for symbol, _side, quantity, _cost in orders(result)}
+    assert bought == {"7203": Decimal(100), "AAPL": Decimal(12)}
+    assert sum((o.cost.amount for o in result.orders), Decimal(0)) <= Decimal(700_000)

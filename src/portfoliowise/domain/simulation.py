@@ -461,10 +461,13 @@ def _top_up_fund(line: _Line, gap: Decimal, cash: Decimal, currency: Currency) -
 
 
 def weight_distance(values: list[Decimal], targets: list[Decimal]) -> Decimal:
-    """Sum of |weight - target| in percentage points (targets as fractions of 1)."""
+    """Sum of |weight - target| in percentage points (targets as fractions of 1), from
+    0 (on target) to 200 (all of it where no target is)."""
     total = sum(values, ZERO)
     if total <= 0:
-        return sum(targets, ZERO) * HUNDRED
+        # Nothing held is as far from the targets as a portfolio can be (the most the
+        # sum can reach): any first purchase is a step towards them, whatever its lots.
+        return 2 * sum(targets, ZERO) * HUNDRED
     return sum((abs(v / total - t) for v, t in zip(values, targets, strict=True)), ZERO) * HUNDRED
 
 
