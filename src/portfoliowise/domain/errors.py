@@ -99,3 +99,26 @@ class BackupCorrupt(DomainError):
     """A backup is missing objects or an object does not match its manifest checksum."""
 
     code = "backup_corrupt"
+
+
+class Unauthenticated(DomainError):
+    """No valid session (or sign-in proof): the caller must sign in."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """Signed in, but the request is refused (a missing or wrong CSRF token, a route that
+    this mode does not allow)."""
+
+    code = "forbidden"
+
+
+class RateLimited(DomainError):
+    """Too many attempts: try again after `retry_after_seconds`."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
