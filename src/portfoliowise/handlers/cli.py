@@ -1,4 +1,4 @@
-"""`portfoliowise` command line: value and simulate a portfolio file.
+"""`portfoliowise` command line: value and simulate a portfolio file, back up and restore.
 
 Errors the user can fix (bad file, unknown symbol, bad budget, missing price) print
 one line on stderr and exit 2; nothing is half-done because nothing is written."""
@@ -9,7 +9,7 @@ import argparse
 import decimal
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from portfoliowise.adapters.clock import SystemClock
@@ -21,7 +21,7 @@ from portfoliowise.domain.money import Currency, Money, to_decimal
 from portfoliowise.domain.quotes import Quote
 from portfoliowise.domain.simulation import SimulationMode, SimulationOptions, simulate
 from portfoliowise.domain.valuation import value_portfolio
-from portfoliowise.handlers import tables
+from portfoliowise.handlers import cli_backup, tables
 from portfoliowise.handlers.presenters import pct_display, simulation_json, valuation_json
 
 EXIT_USER_ERROR = 2
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     value.add_argument("--quotes", type=Path, help="quotes file (prices and FX rates)")
     value.add_argument("--currency", help="valuation currency (default: the portfolio's)")
     value.add_argument("--json", action="store_true", help="print one JSON document")
+    value.set_defaults(handler=cmd_value)
 
     sim = commands.add_parser("simulate", help="plan an additional investment")
     sim.add_argument("file", type=Path, help="portfolio JSON or the existing app's export")
@@ -55,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--quotes", type=Path, help="quotes file (prices and FX rates)")
     sim.add_argument("--json", action="store_true", help="print one JSON document")
+    sim.set_defaults(handler=cmd_simulate)
+
+    cli_backup.add_commands(commands)
     return parser
 
 
@@ -209,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         raw = sys.argv[1:] if argv is None else argv
         args = build_parser().parse_args(_attach_values(raw))
-        handler = cmd_value if args.command == "value" else cmd_simulate
+        handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except DomainError as exc:
         print(f"portfoliowise: error: {exc}", file=sys.stderr)
