@@ -39,5 +39,14 @@ def test_building_the_yahoo_adapters_imports_no_heavy_sdk_either() -> None:
     assert _loaded_after(code) == []
 
 
+def test_building_the_live_chains_imports_no_heavy_sdk_either() -> None:
+    code = (
+        "from portfoliowise.adapters.clock import SystemClock\n"
+        "from portfoliowise.adapters.market.chain import build_quote_sources, live_registries\n"
+        "build_quote_sources({}, live_registries({}, SystemClock()).quotes, SystemClock())"
+    )
+    assert _loaded_after(code) == []
+
+
 def test_the_check_would_notice_them() -> None:
     assert "numpy" in _loaded_after("import numpy")  # the cheapest of them to load

@@ -23,7 +23,10 @@ from portfoliowise.adapters.market.chain import (
     build_history_sources,
     build_quote_sources,
     http_registries,
+    live_registries,
+    merge_registries,
     source_names,
+    yahoo_registries,
 )
 from portfoliowise.adapters.market.frankfurter import FrankfurterFxSource
 from portfoliowise.adapters.market.funds import FundNavSource
@@ -160,6 +163,29 @@ def test_the_http_registries_build_the_real_sources_with_their_timeouts(clock: F
     history = build_history_sources({"HISTORY_SOURCES": "stooq,funds"}, registries.history, clock)
     assert all(isinstance(h, GuardedHistorySource) for h in history)
     assert isinstance(history[0].inner, StooqHistorySource)  # type: ignore[attr-defined]
+
+
+def test_the_live_registries_give_the_default_chains_yahoo_first(clock: FixedClock) -> None:
+    registries = live_registries({}, clock)
+    quotes = build_quote_sources({}, registries.quotes, clock)
+    assert [type(s.inner).__name__ for s in quotes] == [  # type: ignore[attr-defined]
+        "YahooQuoteSource",
+        "StooqQuoteSource",
+        "FundNavSource",
+    ]
+    fx = build_fx_sources({}, registries.fx, clock)
+    assert [type(s.inner).__name__ for s in fx] == [  # type: ignore[attr-defined]
+        "YahooFxSource",
+        "FrankfurterFxSource",
+    ]
+    history = build_history_sources({}, registries.history, clock)
+    assert type(history[0].inner).__name__ == "YahooHistorySource"  # type: ignore[attr-defined]
+    assert quotes[0].inner._timeout == SOURCE_LIMITS["yahoo"].timeout_seconds  # type: ignore[attr-defined]
+
+
+def test_a_source_name_registered_twice_is_a_configuration_error(clock: FixedClock) -> None:
+    with pytest.raises(SourceConfigError, match="'yahoo' is registered twice"):
+        merge_registries(yahoo_registries(clock), yahoo_registries(clock))
 
 
 def test_without_a_configured_secret_the_paid_source_never_touches_aws(clock: FixedClock) -> None:

@@ -245,3 +245,59 @@ def http_registries(
             "funds": lambda limits: FundNavSource(client(limits), fund_isins),
         },
     )
+
+
+def yahoo_registries(clock: Clock, session: object | None = None) -> Registries:
+    """Factories of the Yahoo sources (`yahoo`): yfinance (and pandas) are imported by
+    the adapter on its first call, not here. `session`: what yfinance sends through
+    (default: its shared browser-impersonating session)."""
+    from portfoliowise.adapters.market.yahoo import (
+        YahooFxSource,
+        YahooHistorySource,
+        YahooQuoteSource,
+    )
+
+    return Registries(
+        quotes={
+            "yahoo": lambda limits: YahooQuoteSource(
+                session, clock=clock, timeout=limits.timeout_seconds
+            )
+        },
+        fx={
+            "yahoo": lambda limits: YahooFxSource(
+                session, clock=clock, timeout=limits.timeout_seconds
+            )
+        },
+        history={
+            "yahoo": lambda limits: YahooHistorySource(
+                session, clock=clock, timeout=limits.timeout_seconds
+            )
+        },
+    )
+
+
+def merge_registries(*registries: Registries) -> Registries:
+    """One registry of every source name; a name registered twice is a configuration
+    error (which of the two would the chain mean?)."""
+    merged = Registries()
+    for registry in registries:
+        for mine, theirs in (
+            (merged.quotes, registry.quotes),
+            (merged.fx, registry.fx),
+            (merged.history, registry.history),
+        ):
+            for name, factory in theirs.items():
+                if name in mine:
+                    raise SourceConfigError(f"market source {name!r} is registered twice")
+                mine[name] = factory  # type: ignore[assignment]
+    return merged
+
+
+def live_registries(
+    config: Mapping[str, str],
+    clock: Clock,
+    *,
+    secrets: Callable[[], SecretsClient] = _boto3_secrets,
+) -> Registries:
+    """Every real source: Yahoo through yfinance, and the httpx sources."""
+    return merge_registries(yahoo_registries(clock), http_registries(config, secrets=secrets))
