@@ -572,3 +572,17 @@ def test_a_first_investment_buys_the_lots_it_can_even_when_they_miss_the_targets
     bought = {symbol: quantity for symbol, _side, quantity, _cost in orders(result)}
     assert bought == {"7203": Decimal(100), "AAPL": Decimal(12)}
     assert sum((o.cost.amount for o in result.orders), Decimal(0)) <= Decimal(700_000)
+
+
+def test_a_lot_bigger_than_its_share_is_bought_by_exchanging_smaller_steps() -> None:
+    # 500,000 JPY over 50/50: the fill gives AAPL 8 shares (240,000 JPY) and cannot
+    # afford 7203's 300,000 JPY lot with what is left; exchanging 2 AAPL for the lot
+    # is far closer to 50/50 (62.5/37.5 rather than 0/100).
+    p = portfolio({"7203": 50, "AAPL": 50}, Holding.of("7203", 0), Holding.of("AAPL", 0))
+    quotes = {"7203": quote("7203", "3000", "JPY"), "AAPL": quote("AAPL", "200", "USD")}
+    result = simulate(p, quotes, RATES, yen(500_000))
+    bought = {symbol: quantity for symbol, _side, quantity, _cost in orders(result)}
+    assert bought == {"7203": Decimal(100), "AAPL": Decimal(6)}
+    assert result.spent == yen(480_000)
+    assert result.distance_after == 25
+    assert_budget_balances(result)

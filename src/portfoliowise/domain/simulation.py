@@ -141,6 +141,7 @@ def simulate(
     cash = budget.amount + _credited(lines) - _charged(lines)
     _spend_remaining(lines, wealth, cash, budget.currency)
     _give_back_until_no_worse(lines, before, budget.currency)
+    _exchange_lots(lines, budget.amount, budget.currency)
     return _result(lines, before, budget, opts.mode, excluded)
 
 
@@ -526,6 +527,88 @@ def _give_back_until_no_worse(
 
 
 _TRIM_ROUNDS = 3
+_EXCHANGE_ROUNDS = 8  # exchanges kept, at most
+_EXCHANGE_CANDIDATES = 8  # most under-weight holdings tried per round
+# An exchange must gain this many points: among holdings that all stay under target the
+# distance is flat, and moving money between them gains only rounding.
+_EXCHANGE_GAIN = Decimal("0.01")
+
+
+def _exchange_lots(lines: list[_Line], budget: Decimal, currency: Currency) -> None:
+    """Whole lots can leave an under-weight holding unbought because its lot costs more
+    than the cash left, while smaller steps took the budget (500,000 JPY over 50/50
+    7203 and AAPL buys 8 AAPL, where one 300,000 JPY lot of 7203 and 6 AAPL is closer).
+    Try buying one more step of the most under-weight holdings, paid for by giving back
+    just enough steps of the most over-weight purchases, and keep an exchange only when
+    it brings the weights closer to the targets: never over budget, never farther."""
+    targets = [line.target for line in lines]
+    for _ in range(_EXCHANGE_ROUNDS):
+        current = _distance_after(lines, targets)
+        after = [line.value_after for line in lines]
+        total = sum(after, ZERO)
+        cash = budget + _credited(lines) - _charged(lines)
+        if total <= 0:
+            return
+        wealth = sum((line.value for line in lines), ZERO) + budget  # after spending it all
+        gaps = sorted(
+            (
+                (line.target * wealth - value, index)
+                for index, (line, value) in enumerate(zip(lines, after, strict=True))
+                if line.sell_steps == 0 and line.step_value > cash
+            ),
+            reverse=True,
+        )
+        # A step helps only while it costs under twice the gap (and fits the budget).
+        candidates = [
+            lines[i]
+            for gap, i in gaps[:_EXCHANGE_CANDIDATES]
+            if gap > 0 and lines[i].step_value < 2 * gap and lines[i].step_value <= budget
+        ]
+        if not candidates:
+            return
+        donors = sorted(
+            (line for line in lines if line.buy_steps),
+            key=lambda line: line.value_after / total - line.target,
+            reverse=True,
+        )
+        if not donors:
+            return
+        if not any(_exchange_one(lines, c, donors, budget, current, currency) for c in candidates):
+            return
+
+
+def _exchange_one(
+    lines: list[_Line],
+    candidate: _Line,
+    donors: list[_Line],
+    budget: Decimal,
+    current: Decimal,
+    currency: Currency,
+) -> bool:
+    """Buy the candidate's next step (its minimum, for a fund not yet bought), give back
+    donors' steps until the budget holds; keep it if the distance falls."""
+    saved = [(line.buy_steps, line.charged) for line in donors]
+    kept = (candidate.buy_steps, candidate.charged)
+    _set_buy(candidate, max(candidate.buy_steps + 1, candidate.min_steps), currency)
+    for donor in donors:
+        over = _charged(lines) - _credited(lines) - budget
+        if over <= 0:
+            break
+        if donor is candidate:
+            continue
+        back = int((over / donor.step_value).to_integral_value(ROUND_CEILING))
+        keep = max(donor.buy_steps - back, 0)
+        _set_buy(donor, keep if keep >= donor.min_steps else 0, currency)
+    targets = [line.target for line in lines]
+    within_budget = _charged(lines) - _credited(lines) <= budget
+    if within_budget and _distance_after(lines, targets) < current - _EXCHANGE_GAIN:
+        return True
+    for donor, (steps, charged) in zip(donors, saved, strict=True):
+        donor.buy_steps, donor.charged = steps, charged
+    candidate.buy_steps, candidate.charged = kept
+    return False
+
+
 _TOLERANCE = Decimal("1e-9")  # percentage points, far above the rounding of Decimal
 
 
