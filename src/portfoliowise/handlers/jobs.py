@@ -1,0 +1,89 @@
+"""The scheduled jobs, wired: what the scheduled Lambda and the local scheduler run for
+each job name of `SCHEDULES`. The cache-warm job also keeps the JPX symbol master fresh
+(JPX republishes its listed-issues file monthly; a copy older than a week is refreshed)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+import httpx
+
+from portfoliowise.adapters.market.chain import SOURCE_LIMITS
+from portfoliowise.adapters.market.http import build_client
+from portfoliowise.adapters.market.jpx import (
+    MIN_EXPECTED_ISSUES,
+    JpxSymbolMaster,
+    refresh_listed_issues,
+)
+from portfoliowise.application.scheduled_jobs import (
+    BACKUP,
+    CACHE_WARM,
+    CLEANUP,
+    Purge,
+    QuoteService,
+    Report,
+    cleanup,
+    daily_backup,
+    warm_cache,
+)
+from portfoliowise.domain.errors import DomainError
+from portfoliowise.domain.ports import BlobStore, Clock, PortfolioRepository
+
+log = logging.getLogger(__name__)
+
+SYMBOL_MASTER_MAX_AGE = timedelta(days=7)
+
+Job = Callable[[], Report]
+
+
+def _jpx_client() -> httpx.Client:
+    return build_client(SOURCE_LIMITS["jpx"].timeout_seconds)
+
+
+def refresh_symbol_master(
+    reference: BlobStore,
+    clock: Clock,
+    client: Callable[[], httpx.Client] = _jpx_client,
+    *,
+    min_issues: int = MIN_EXPECTED_ISSUES,
+) -> dict[str, object]:
+    """Refresh the stored JPX table when it is missing or older than a week. A failed
+    download keeps the previous table and is reported, not raised: quotes still warm."""
+    try:
+        stored = JpxSymbolMaster.read(reference)
+        if stored.as_of and clock.now().date() - stored.as_of < SYMBOL_MASTER_MAX_AGE:
+            return {"status": "fresh", "issues": len(stored), "asOf": stored.as_of.isoformat()}
+    except DomainError:  # NotFoundError included
+        pass  # first run, or an unreadable copy: download it
+    try:
+        with client() as http:
+            master = refresh_listed_issues(http, reference, min_issues=min_issues)
+    except DomainError as exc:
+        log.warning("JPX symbol master not refreshed: %s", exc)
+        return {"status": "failed", "error": str(exc)}
+    as_of = master.as_of.isoformat() if master.as_of else None
+    return {"status": "refreshed", "issues": len(master), "asOf": as_of}
+
+
+def build_jobs(
+    *,
+    repository: PortfolioRepository,
+    backups: BlobStore,
+    reference: BlobStore,
+    market: QuoteService,
+    clock: Clock,
+    purges: Sequence[Purge] = (),
+    jpx_client: Callable[[], httpx.Client] = _jpx_client,
+) -> dict[str, Job]:
+    def cache_warm() -> Report:
+        report = warm_cache(repository, market)
+        report["symbolMaster"] = refresh_symbol_master(reference, clock, jpx_client)
+        return report
+
+    return {
+        CACHE_WARM: cache_warm,
+        BACKUP: lambda: daily_backup(repository, backups, clock),
+        CLEANUP: lambda: cleanup(purges),
+    }
