@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench assets synth cost clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -34,5 +34,15 @@ test: lint
 bench: setup
 	$(BIN)/python bench/run.py
 
+# Lambda code assets (manylinux wheels for arm64, no Docker), then the CloudFormation templates.
+assets: setup
+	$(BIN)/python -m infra.cdk.build_assets
+
+synth: assets
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python -m infra.cdk.app
+
+cost: setup
+	$(BIN)/python -m infra.cdk.cost
+
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache infra/cdk/build infra/cdk/cdk.out

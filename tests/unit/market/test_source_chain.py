@@ -41,7 +41,7 @@ from portfoliowise.adapters.memory import InMemoryQuoteCache, StaticQuoteSource
 from portfoliowise.application.market_service import MarketCounters, MarketService
 from portfoliowise.domain.errors import SourceUnavailable
 from portfoliowise.domain.instruments import Instrument, Market
-from portfoliowise.domain.money import Money
+from portfoliowise.domain.money import JPY, USD, Money
 from portfoliowise.domain.quotes import Quote, QuoteStatus
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # Saturday: both markets closed
@@ -285,3 +285,18 @@ def test_an_open_stooq_breaker_is_skipped_without_a_request(clock: FixedClock) -
     clock.advance(SOURCE_LIMITS["stooq"].cool_down)
     market.get_quotes(["MSFT"])
     assert len(requests) == threshold + 1  # half-open: one trial
+
+
+def test_the_sample_prices_are_used_only_when_a_chain_names_them(clock: FixedClock) -> None:
+    registries = live_registries({}, clock)
+    assert "SampleQuoteSource" not in [
+        type(s.inner).__name__  # type: ignore[attr-defined]
+        for s in build_quote_sources({}, registries.quotes, clock)
+    ]
+    [sample] = build_quote_sources({"QUOTE_SOURCES": "sample"}, registries.quotes, clock)
+    quotes = sample.fetch([Instrument("7203", Market.JP), Instrument("AAPL", Market.US)])
+    assert list(quotes) == ["7203"]  # the sample file has no AAPL: nothing is made up
+    assert quotes["7203"].source == "sample"
+    [fx] = build_fx_sources({"FX_SOURCES": "sample"}, registries.fx, clock)
+    [rate] = fx.fetch_rates([(JPY, USD)])
+    assert (rate.base, rate.quote, rate.source) == (JPY, USD, "sample")

@@ -293,11 +293,32 @@ def merge_registries(*registries: Registries) -> Registries:
     return merged
 
 
+def sample_registries() -> Registries:
+    """The bundled sample prices (`sample`), for `serve --demo` on a machine with no
+    internet. Registered always, in no default chain: only a configured order uses it,
+    last, and every quote it gives says `source: "sample"`."""
+
+    def quotes(limits: SourceLimits) -> QuoteSource:
+        from portfoliowise.adapters.market.sample import SampleQuoteSource
+
+        return SampleQuoteSource()
+
+    def fx(limits: SourceLimits) -> FxSource:
+        from portfoliowise.adapters.market.sample import SampleFxSource
+
+        return SampleFxSource()
+
+    return Registries(quotes={"sample": quotes}, fx={"sample": fx})
+
+
 def live_registries(
     config: Mapping[str, str],
     clock: Clock,
     *,
     secrets: Callable[[], SecretsClient] = _boto3_secrets,
 ) -> Registries:
-    """Every real source: Yahoo through yfinance, and the httpx sources."""
-    return merge_registries(yahoo_registries(clock), http_registries(config, secrets=secrets))
+    """Every source: Yahoo through yfinance, the httpx sources, and the sample prices
+    (used only when a chain setting names `sample`)."""
+    return merge_registries(
+        yahoo_registries(clock), http_registries(config, secrets=secrets), sample_registries()
+    )
