@@ -1,0 +1,377 @@
+"""Builds each Lambda function's code asset without Docker.
+
+For every function of the design (market, auth, portfolio, analysis, scheduled) this installs
+the locked runtime dependencies as manylinux wheels for the Lambda platform (Python 3.12 on
+arm64) plus the `src/portfoliowise` package into `infra/cdk/build/assets/<function>/`, the
+directory that the Compute construct deploys with `Code.from_asset`.
+
+    python -m infra.cdk.build_assets            # all five functions
+    python -m infra.cdk.build_assets auth market
+
+How:
+- The pinned requirement list is `uv export --frozen --no-dev --no-hashes --no-emit-project`
+  (the lock, runtime dependencies only). Its `# via` comments give the dependency graph, from
+  which each function drops what it must not carry: auth, portfolio and scheduled carry no
+  yfinance, pandas, numpy, curl_cffi or openai, nor any package that only those pull in (a
+  package stays while anything else kept still needs it). Cold start is a product feature.
+- Environment markers are evaluated for the Lambda platform (not for the build machine), and
+  the filtered, marker-free list is installed with `--no-deps`: the list is already complete.
+- Wheels only (`--only-binary :all:`) for `aarch64-manylinux_2_34` / CPython 3.12, installed by
+  uv's pip interface (`uv pip install --target ... --python-platform ... --python-version ...`),
+  the same operation as `pip install --platform manylinux2014_aarch64 --implementation cp
+  --python-version 3.12 --only-binary=:all: --target ...` with the platform tag raised to
+  manylinux_2_34 (see LAMBDA_PLATFORM); the project's virtualenv is
+  uv-managed and has no pip, and uv is pinned by the Makefile.
+- boto3/botocore are bundled although the Lambda runtime ships a copy: the runtime's copy
+  changes under our feet, the bundled one is the locked version the tests ran against (about
+  25 MB, far from the limit).
+- Cached: each asset records a hash of its requirement list and of the source tree; a re-run
+  with nothing changed only prints the table.
+- Prints each asset's unzipped size and fails if any exceeds Lambda's 250 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.markers import Marker
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SRC_PACKAGE = REPO_ROOT / "src" / "portfoliowise"
+DEFAULT_OUT = Path(__file__).resolve().parent / "build" / "assets"
+
+FUNCTIONS: tuple[str, ...] = ("market", "auth", "portfolio", "analysis", "scheduled")
+
+# Heavy SDKs imported only where used (DESIGN.md "Rules of the house").
+HEAVY_PACKAGES = frozenset({"yfinance", "pandas", "numpy", "curl-cffi", "openai"})
+
+# Per function, the packages it must not carry (with what only they pull in). market fetches
+# quotes (yfinance); analysis is the other heavy, asynchronous function and keeps the full set.
+EXCLUDED_BY_FUNCTION: Mapping[str, frozenset[str]] = {
+    "market": frozenset(),
+    "analysis": frozenset(),
+    "auth": HEAVY_PACKAGES,
+    "portfolio": HEAVY_PACKAGES,
+    "scheduled": HEAVY_PACKAGES,
+}
+
+LAMBDA_PYTHON_VERSION = "3.12"
+# The python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34): manylinux2014 (glibc 2.17)
+# up to manylinux_2_34 wheels load there. numpy 2.5 ships aarch64 wheels for manylinux_2_28
+# only, so `manylinux2014` alone (pip's `--platform manylinux2014_aarch64`) cannot resolve.
+LAMBDA_PLATFORM = "aarch64-manylinux_2_34"
+LAMBDA_UNZIPPED_LIMIT_MB = 250.0
+
+# The Lambda python3.12 arm64 environment, for evaluating environment markers.
+LAMBDA_MARKER_ENV: Mapping[str, str] = {
+    "implementation_name": "cpython",
+    "implementation_version": "3.12.0",
+    "os_name": "posix",
+    "platform_machine": "aarch64",
+    "platform_python_implementation": "CPython",
+    "platform_release": "",
+    "platform_system": "Linux",
+    "platform_version": "",
+    "python_full_version": "3.12.0",
+    "python_version": LAMBDA_PYTHON_VERSION,
+    "sys_platform": "linux",
+}
+
+# Packages whose own test suites ship inside their wheels (about 26 MB for these two): never
+# imported at run time, pruned from the asset to keep market and analysis clear of 250 MB.
+PRUNED_TEST_SUITES: tuple[str, ...] = ("pandas", "numpy")
+
+PROJECT_NAME = "portfoliowise"
+_IGNORED_SOURCE_PARTS = frozenset({"__pycache__"})
+_IGNORED_SOURCE_SUFFIXES = frozenset({".pyc", ".pyo"})
+
+
+class AssetBuildError(RuntimeError):
+    """The installer failed or an asset is over Lambda's size limit."""
+
+
+def normalize(name: str) -> str:
+    """PEP 503 name: `Curl_CFFI` -> `curl-cffi`."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One pinned line of the export: `name==version` (its marker apart) and who needs it."""
+
+    name: str
+    specifier: str
+    marker: str | None
+    parents: frozenset[str]
+
+    def applies_to_lambda(self) -> bool:
+        return self.marker is None or Marker(self.marker).evaluate(dict(LAMBDA_MARKER_ENV))
+
+
+def parse_export(text: str) -> list[Requirement]:
+    """Parses `uv export` output (requirements.txt with `# via` comments)."""
+    result: list[Requirement] = []
+    current: tuple[str, str, str | None] | None = None
+    parents: set[str] = set()
+    in_via = False
+
+    def flush() -> None:
+        if current is not None:
+            result.append(Requirement(current[0], current[1], current[2], frozenset(parents)))
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if not raw[0].isspace() and not line.startswith("#"):
+            flush()
+            spec, _, marker = line.partition(";")
+            spec = spec.strip()
+            name = normalize(re.split(r"[\s=<>!~\[@]", spec, maxsplit=1)[0])
+            current = (name, spec, marker.strip() or None)
+            parents = set()
+            in_via = False
+        elif current is not None and line.startswith("#"):
+            comment = line.lstrip("#").strip()
+            if comment.startswith("via"):
+                rest = comment[3:].strip()
+                in_via = True
+                if rest:
+                    parents.add(normalize(rest))
+            elif in_via and comment:
+                parents.add(normalize(comment))
+    flush()
+    return result
+
+
+def dropped_packages(requirements: Sequence[Requirement], excluded: Iterable[str]) -> set[str]:
+    """The excluded packages and every package needed only by dropped ones (fixed point)."""
+    dropped = {normalize(name) for name in excluded}
+    changed = True
+    while changed:
+        changed = False
+        for req in requirements:
+            if req.name in dropped or not req.parents:
+                continue
+            if all(parent in dropped for parent in req.parents):
+                dropped.add(req.name)
+                changed = True
+    return dropped
+
+
+def requirements_for(requirements: Sequence[Requirement], function: str) -> list[str]:
+    """The pinned, marker-free lines to install for one function on Lambda."""
+    dropped = dropped_packages(requirements, EXCLUDED_BY_FUNCTION[function])
+    return sorted(
+        {
+            req.specifier
+            for req in requirements
+            if req.name not in dropped and req.applies_to_lambda()
+        }
+    )
+
+
+def export_requirements(uv: str) -> str:
+    """The locked runtime requirements, from `uv export` (no network: `--frozen`)."""
+    command = [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project"]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise AssetBuildError(f"{' '.join(command)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+def find_uv() -> str:
+    for candidate in (os.environ.get("UV"), str(REPO_ROOT / ".tools" / "bin" / "uv")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    found = shutil.which("uv")
+    if found is None:
+        raise AssetBuildError("uv not found: run `make setup` (it installs .tools/bin/uv)")
+    return found
+
+
+def _source_files(source: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in source.rglob("*")
+        if path.is_file()
+        and not _IGNORED_SOURCE_PARTS.intersection(path.relative_to(source).parts)
+        and path.suffix not in _IGNORED_SOURCE_SUFFIXES
+    )
+
+
+def input_hash(lines: Sequence[str], source: Path) -> str:
+    """Hash of what an asset is made of: platform, pruning, requirement list, source tree."""
+    digest = hashlib.sha256()
+    digest.update(f"{LAMBDA_PLATFORM} cp{LAMBDA_PYTHON_VERSION}\n".encode())
+    digest.update(f"pruned: {','.join(PRUNED_TEST_SUITES)}\n".encode())
+    for line in lines:
+        digest.update(line.encode() + b"\n")
+    for path in _source_files(source):
+        digest.update(path.relative_to(source).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def directory_size_mb(path: Path) -> float:
+    total = sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+    return total / (1024 * 1024)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetReport:
+    function: str
+    path: Path
+    size_mb: float
+    packages: int
+    cached: bool
+    seconds: float
+
+    @property
+    def over_limit(self) -> bool:
+        return self.size_mb > LAMBDA_UNZIPPED_LIMIT_MB
+
+
+def manifest_path(out_root: Path, function: str) -> Path:
+    return out_root / f"{function}.manifest.json"
+
+
+def install_command(uv: str, target: Path, requirements_file: Path) -> list[str]:
+    return [
+        uv,
+        "pip",
+        "install",
+        "--quiet",
+        "--target",
+        str(target),
+        "--python-platform",
+        LAMBDA_PLATFORM,
+        "--python-version",
+        LAMBDA_PYTHON_VERSION,
+        "--only-binary",
+        ":all:",
+        "--no-deps",
+        "--requirement",
+        str(requirements_file),
+    ]
+
+
+def build_function(
+    function: str,
+    lines: Sequence[str],
+    out_root: Path = DEFAULT_OUT,
+    *,
+    source: Path = SRC_PACKAGE,
+    uv: str | None = None,
+) -> AssetReport:
+    """Builds (or reuses) one function's asset directory `out_root/<function>`."""
+    started = time.monotonic()
+    out_root.mkdir(parents=True, exist_ok=True)
+    final = out_root / function
+    manifest = manifest_path(out_root, function)
+    key = input_hash(lines, source)
+    if final.is_dir() and manifest.is_file():
+        recorded = json.loads(manifest.read_text())
+        if recorded.get("inputHash") == key:
+            return AssetReport(function, final, directory_size_mb(final), len(lines), True, 0.0)
+    staging = out_root / f".{function}.staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    if lines:
+        requirements_file = out_root / f".{function}.requirements.txt"
+        requirements_file.write_text("\n".join(lines) + "\n")
+        command = install_command(uv or find_uv(), staging, requirements_file)
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise AssetBuildError(f"installing {function}'s dependencies failed:\n{done.stderr}")
+    prune_test_suites(staging)
+    shutil.copytree(
+        source,
+        staging / PROJECT_NAME,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"),
+    )
+    shutil.rmtree(final, ignore_errors=True)
+    manifest.unlink(missing_ok=True)
+    staging.rename(final)
+    manifest.write_text(
+        json.dumps({"function": function, "inputHash": key, "requirements": list(lines)}, indent=1)
+    )
+    return AssetReport(
+        function, final, directory_size_mb(final), len(lines), False, time.monotonic() - started
+    )
+
+
+def prune_test_suites(target: Path) -> None:
+    """Deletes the `tests` packages inside PRUNED_TEST_SUITES' installed packages."""
+    for package in PRUNED_TEST_SUITES:
+        root = target / package
+        if root.is_dir():
+            for tests in sorted(root.rglob("tests"), reverse=True):
+                if tests.is_dir():
+                    shutil.rmtree(tests)
+
+
+def size_table(reports: Sequence[AssetReport]) -> str:
+    rows = [f"{'function':<10} {'size (MB)':>10} {'packages':>9}  {'build':>8}  status"]
+    for r in reports:
+        status = "OVER 250 MB" if r.over_limit else "ok"
+        build = "cached" if r.cached else f"{r.seconds:.1f}s"
+        rows.append(f"{r.function:<10} {r.size_mb:>10.1f} {r.packages:>9}  {build:>8}  {status}")
+    rows.append(f"limit: {LAMBDA_UNZIPPED_LIMIT_MB:.0f} MB unzipped per function (code + layers)")
+    return "\n".join(rows)
+
+
+def check_sizes(reports: Sequence[AssetReport]) -> None:
+    over = [r for r in reports if r.over_limit]
+    if over:
+        names = ", ".join(f"{r.function} ({r.size_mb:.1f} MB)" for r in over)
+        raise AssetBuildError(f"over Lambda's {LAMBDA_UNZIPPED_LIMIT_MB:.0f} MB limit: {names}")
+
+
+def build_all(
+    functions: Sequence[str] = FUNCTIONS, out_root: Path = DEFAULT_OUT
+) -> list[AssetReport]:
+    uv = find_uv()
+    requirements = parse_export(export_requirements(uv))
+    return [
+        build_function(name, requirements_for(requirements, name), out_root, uv=uv)
+        for name in functions
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.cdk.build_assets", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("functions", nargs="*", help=f"any of {', '.join(FUNCTIONS)} (default all)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="asset root directory")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.functions) - set(FUNCTIONS))
+    if unknown:
+        parser.error(f"unknown function(s): {', '.join(unknown)}")
+    started = time.monotonic()
+    try:
+        reports = build_all(args.functions or FUNCTIONS, args.out)
+        print(size_table(reports))  # noqa: T201
+        print(f"total {time.monotonic() - started:.1f}s -> {args.out}")  # noqa: T201
+        check_sizes(reports)
+    except AssetBuildError as error:
+        print(f"error: {error}", file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,540 @@
+"""Monitoring (seed section 5): alert topics, the seed's alarms, three dashboards, custom logs.
+
+Topics `critical-alerts`, `warning-alerts`, `info-notifications` (KMS-encrypted, TLS-only
+publishing, e-mail subscription from `alarmEmail`).
+
+Alarms and their thresholds (constants.py, "Monitoring"):
+- critical: per function, error rate > 1 % (100 * Errors / Invocations over 5 minutes) and
+  duration > 50 % of the function's timeout (Maximum over 5 minutes); API 5xx > 10 per minute.
+- warning: API latency > 2 s (p95 over 5 minutes); cache miss > 50 % (CacheMisses /
+  (CacheHits + CacheMisses), EMF metrics of the market function); per function, memory > 80 %
+  of its size (the `Max Memory Used` of Lambda's REPORT line, extracted by a metric filter on
+  the function's log group: Lambda publishes no memory metric without Lambda Insights).
+- info: new sign-up, large portfolio change, unusual activity: any occurrence of the EMF
+  counters `SignUps`, `LargePortfolioChanges`, `UnusualActivity` within 5 minutes.
+
+The application emits these metrics in Embedded Metric Format (Powertools Metrics) in the
+namespace `PortfolioWise` with the dimension `service` = its POWERTOOLS_SERVICE_NAME
+(`portfoliowise-<function>`); see the METRIC_* constants for names and units.
+
+Dashboards: operations (functions, API, alarms), business (users, portfolios, API usage,
+cache hit rate), security (auth failures, unusual activity, WAF blocks, API 4xx).
+Log group `/custom/application` (14 days) receives the single-page app's console logs
+through `POST /client-logs` (the portfolio function is granted write access to it).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.cdk import constants as C
+from infra.cdk.components.api import web_acl_name
+from infra.cdk.components.refs import AlertTopics, ApiRefs, ComputeRefs, DataRefs
+from infra.cdk.config import Settings
+
+FIVE_MINUTES = cdk.Duration.minutes(5)
+ONE_MINUTE = cdk.Duration.seconds(C.ALARM_PERIOD_SECONDS)
+
+# Space-delimited pattern of Lambda's text REPORT line:
+# REPORT RequestId: <id> Duration: 1.2 ms Billed Duration: 2 ms Memory Size: 128 MB
+#   Max Memory Used: 70 MB [Init Duration: ...]
+REPORT_LINE_PATTERN = logs.FilterPattern.space_delimited(
+    "type",
+    "request_id_label",
+    "request_id",
+    "duration_label",
+    "duration",
+    "duration_unit",
+    "billed_label1",
+    "billed_label2",
+    "billed_duration",
+    "billed_unit",
+    "memory_label1",
+    "memory_label2",
+    "memory_size",
+    "memory_unit",
+    "max_label1",
+    "max_label2",
+    "max_label3",
+    "max_memory_used",
+    "max_memory_unit",
+).where_string("type", "=", "REPORT")
+
+
+def service(function: str) -> str:
+    """The EMF `service` dimension of a function (its POWERTOOLS_SERVICE_NAME)."""
+    return f"portfoliowise-{function}"
+
+
+def memory_metric_name(function: str) -> str:
+    """Metric of the memory alarm, extracted from the function's REPORT lines (MB)."""
+    return f"MaxMemoryUsedMB-{function}"
+
+
+class Monitoring(Construct):
+    """Topics, alarms, dashboards; `.topics` for whoever needs to notify."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        compute: ComputeRefs,
+        api: ApiRefs,
+        data: DataRefs,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._settings = settings
+        self._functions = compute.functions
+        self._api = api.rest_api
+        self._data = data
+
+        self.topic_key = kms.Key(
+            self,
+            "TopicKey",
+            description="PortfolioWise alert topics",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        # CloudWatch alarms publish to encrypted topics only if they may use the key.
+        self.topic_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+            )
+        )
+        critical, warning, info = (self._topic(name) for name in C.ALERT_TOPIC_NAMES)
+        self.topics = AlertTopics(critical=critical, warning=warning, info=info)
+
+        self.custom_log_group = logs.LogGroup(
+            self,
+            "ApplicationLogs",
+            log_group_name=C.CUSTOM_LOG_GROUP_NAME
+            if settings.stage == C.DEFAULT_STAGE
+            else f"{C.CUSTOM_LOG_GROUP_NAME}-{settings.stage}",
+            retention=logs.RetentionDays.TWO_WEEKS,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        portfolio = self._functions.get("portfolio")
+        if portfolio is not None:
+            self.custom_log_group.grant_write(portfolio)
+            if isinstance(portfolio, lambda_.Function):
+                portfolio.add_environment("CLIENT_LOG_GROUP", self.custom_log_group.log_group_name)
+
+        self.alarms: dict[str, list[cloudwatch.Alarm]] = {"critical": [], "warning": [], "info": []}
+        self._critical_alarms()
+        self._warning_alarms()
+        self._info_alarms()
+        self.dashboards = [self._operations(), self._business(), self._security()]
+
+    # -- topics ------------------------------------------------------------------------------
+
+    def _topic(self, name: str) -> sns.Topic:
+        topic = sns.Topic(
+            self,
+            "".join(part.capitalize() for part in name.split("-")),
+            topic_name=self._settings.name(name),
+            display_name=f"PortfolioWise {name}",
+            master_key=self.topic_key,
+            enforce_ssl=True,
+        )
+        if self._settings.alarm_email:
+            topic.add_subscription(subscriptions.EmailSubscription(self._settings.alarm_email))
+        return topic
+
+    def _alarm(
+        self,
+        level: str,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+    ) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"[{level}] {description}",
+        )
+        topic = {"critical": self.topics.critical, "warning": self.topics.warning}.get(
+            level, self.topics.info
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        if level != "info":  # info alarms notify occurrences; recoveries are noise
+            alarm.add_ok_action(cw_actions.SnsAction(topic))
+        self.alarms[level].append(alarm)
+        return alarm
+
+    # -- alarms ------------------------------------------------------------------------------
+
+    def _critical_alarms(self) -> None:
+        for name, function in self._functions.items():
+            label = name.capitalize()
+            error_rate = cloudwatch.MathExpression(
+                expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+                using_metrics={
+                    "errors": function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                    "invocations": function.metric_invocations(
+                        period=FIVE_MINUTES, statistic="Sum"
+                    ),
+                },
+                period=FIVE_MINUTES,
+                label=f"{name} error rate (%)",
+            )
+            self._alarm(
+                "critical",
+                f"{label}ErrorRate",
+                error_rate,
+                C.ALARM_ERROR_RATE_PERCENT,
+                f"{name}: error rate above {C.ALARM_ERROR_RATE_PERCENT} % over 5 minutes",
+            )
+            timeout_ms = C.LAMBDA_TIMEOUT_SECONDS[name] * 1000
+            self._alarm(
+                "critical",
+                f"{label}Duration",
+                function.metric_duration(period=FIVE_MINUTES, statistic="Maximum"),
+                timeout_ms * C.ALARM_DURATION_FRACTION_OF_TIMEOUT,
+                f"{name}: duration above "
+                f"{C.ALARM_DURATION_FRACTION_OF_TIMEOUT:.0%} of its {timeout_ms // 1000} s timeout",
+            )
+        self._alarm(
+            "critical",
+            "Api5xx",
+            self._api.metric_server_error(period=ONE_MINUTE, statistic="Sum"),
+            C.ALARM_API_5XX_PER_MINUTE,
+            f"API: more than {C.ALARM_API_5XX_PER_MINUTE} 5xx responses in a minute",
+        )
+
+    def _warning_alarms(self) -> None:
+        self._alarm(
+            "warning",
+            "ApiLatency",
+            self._api.metric_latency(period=FIVE_MINUTES, statistic="p95"),
+            C.ALARM_LATENCY_MS,
+            f"API: p95 latency above {C.ALARM_LATENCY_MS} ms over 5 minutes",
+        )
+        self._alarm(
+            "warning",
+            "CacheMissRate",
+            self._cache_miss_rate(),
+            C.ALARM_CACHE_MISS_PERCENT,
+            f"market: quote cache miss rate above {C.ALARM_CACHE_MISS_PERCENT} % over 5 minutes",
+        )
+        for name, function in self._functions.items():
+            log_group = _log_group_of(function)
+            if log_group is None:
+                continue
+            logs.MetricFilter(
+                self,
+                f"{name.capitalize()}MaxMemoryFilter",
+                log_group=log_group,
+                filter_pattern=REPORT_LINE_PATTERN,
+                metric_namespace=C.METRICS_NAMESPACE,
+                metric_name=memory_metric_name(name),
+                metric_value="$max_memory_used",
+                unit=cloudwatch.Unit.MEGABYTES,
+            )
+            memory = C.LAMBDA_MEMORY_MB[name]
+            self._alarm(
+                "warning",
+                f"{name.capitalize()}Memory",
+                cloudwatch.Metric(
+                    namespace=C.METRICS_NAMESPACE,
+                    metric_name=memory_metric_name(name),
+                    period=FIVE_MINUTES,
+                    statistic="Maximum",
+                ),
+                memory * C.ALARM_MEMORY_PERCENT / 100,
+                f"{name}: memory used above {C.ALARM_MEMORY_PERCENT} % of {memory} MB",
+            )
+
+    def _info_alarms(self) -> None:
+        for construct_id, metric_name, function, what in (
+            ("NewSignUp", C.METRIC_SIGN_UPS, "auth", "a new user signed up"),
+            (
+                "LargePortfolioChange",
+                C.METRIC_LARGE_PORTFOLIO_CHANGES,
+                "portfolio",
+                "a portfolio changed by more than "
+                f"{C.INFO_LARGE_PORTFOLIO_CHANGE_JPY:,} JPY in one update",
+            ),
+            (
+                "UnusualActivity",
+                C.METRIC_UNUSUAL_ACTIVITY,
+                "portfolio",
+                "unusual activity (more than "
+                f"{C.INFO_UNUSUAL_ACTIVITY_WRITES_PER_5_MIN} portfolio writes by one user "
+                "in 5 minutes)",
+            ),
+        ):
+            self._alarm(
+                "info",
+                construct_id,
+                self._app_metric(metric_name, function, "Sum"),
+                0,
+                what,
+            )
+
+    def _app_metric(
+        self, metric_name: str, function: str, statistic: str, period: cdk.Duration = FIVE_MINUTES
+    ) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=C.METRICS_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={C.EMF_SERVICE_DIMENSION: service(function)},
+            statistic=statistic,
+            period=period,
+        )
+
+    def _cache_miss_rate(self) -> cloudwatch.MathExpression:
+        return cloudwatch.MathExpression(
+            expression="IF((hits + misses) > 0, 100 * misses / (hits + misses), 0)",
+            using_metrics={
+                "hits": self._app_metric(C.METRIC_CACHE_HITS, "market", "Sum"),
+                "misses": self._app_metric(C.METRIC_CACHE_MISSES, "market", "Sum"),
+            },
+            period=FIVE_MINUTES,
+            label="Quote cache miss rate (%)",
+        )
+
+    # -- dashboards --------------------------------------------------------------------------
+
+    def _dashboard(
+        self, suffix: str, widgets: list[list[cloudwatch.IWidget]]
+    ) -> cloudwatch.Dashboard:
+        return cloudwatch.Dashboard(
+            self,
+            f"{suffix.capitalize()}Dashboard",
+            dashboard_name=self._settings.name(suffix),
+            default_interval=cdk.Duration.hours(24),
+            widgets=widgets,
+        )
+
+    def _per_function(self, title: str, metric: str, statistic: str) -> cloudwatch.GraphWidget:
+        return cloudwatch.GraphWidget(
+            title=title,
+            width=8,
+            left=[
+                function.metric(metric, statistic=statistic, period=FIVE_MINUTES, label=name)
+                for name, function in self._functions.items()
+            ],
+        )
+
+    def _tables(self) -> list[tuple[str, dynamodb.ITableV2]]:
+        return [
+            ("portfolio", self._data.portfolio_table),
+            ("audit", self._data.audit_table),
+            ("session", self._data.session_table),
+            ("cache", self._data.cache_table),
+        ]
+
+    def _operations(self) -> cloudwatch.Dashboard:
+        api = self._api
+        return self._dashboard(
+            "operations",
+            [
+                [
+                    cloudwatch.AlarmStatusWidget(
+                        title="System health: alarms",
+                        width=24,
+                        alarms=[a for level in self.alarms.values() for a in level],
+                    )
+                ],
+                [
+                    self._per_function("Invocations", "Invocations", "Sum"),
+                    self._per_function("Errors", "Errors", "Sum"),
+                    self._per_function("Throttles", "Throttles", "Sum"),
+                ],
+                [
+                    self._per_function("Duration p95 (ms)", "Duration", "p95"),
+                    self._per_function("Concurrent executions", "ConcurrentExecutions", "Maximum"),
+                    cloudwatch.GraphWidget(
+                        title="Max memory used (MB)",
+                        width=8,
+                        left=[
+                            cloudwatch.Metric(
+                                namespace=C.METRICS_NAMESPACE,
+                                metric_name=memory_metric_name(name),
+                                statistic="Maximum",
+                                period=FIVE_MINUTES,
+                                label=name,
+                            )
+                            for name in self._functions
+                        ],
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="API requests and errors",
+                        width=12,
+                        left=[
+                            api.metric_count(period=FIVE_MINUTES),
+                            api.metric_client_error(period=FIVE_MINUTES),
+                            api.metric_server_error(period=FIVE_MINUTES),
+                        ],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="API latency (ms)",
+                        width=12,
+                        left=[
+                            api.metric_latency(period=FIVE_MINUTES, statistic="p50"),
+                            api.metric_latency(period=FIVE_MINUTES, statistic="p95"),
+                            api.metric_integration_latency(period=FIVE_MINUTES, statistic="p95"),
+                        ],
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="DynamoDB consumed capacity (on-demand: what we pay for)",
+                        width=12,
+                        left=[
+                            table.metric_consumed_read_capacity_units(
+                                period=FIVE_MINUTES, label=f"{name} read"
+                            )
+                            for name, table in self._tables()
+                        ],
+                        right=[
+                            table.metric_consumed_write_capacity_units(
+                                period=FIVE_MINUTES, label=f"{name} write"
+                            )
+                            for name, table in self._tables()
+                        ],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="Quote cache miss rate (%)",
+                        width=12,
+                        left=[self._cache_miss_rate()],
+                    ),
+                ],
+            ],
+        )
+
+    def _business(self) -> cloudwatch.Dashboard:
+        return self._dashboard(
+            "business",
+            [
+                [
+                    cloudwatch.GraphWidget(
+                        title="User metrics: sign-ups and sign-ins (active users)",
+                        width=12,
+                        left=[
+                            self._app_metric(C.METRIC_SIGN_UPS, "auth", "Sum"),
+                            self._app_metric(C.METRIC_SIGN_INS, "auth", "Sum"),
+                        ],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="Portfolio value (JPY)",
+                        width=12,
+                        left=[
+                            self._app_metric(C.METRIC_PORTFOLIO_VALUE_JPY, "portfolio", "Average"),
+                            self._app_metric(C.METRIC_PORTFOLIO_VALUE_JPY, "portfolio", "Maximum"),
+                        ],
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="Usage patterns: API requests per function",
+                        width=12,
+                        left=[
+                            self._app_metric(C.METRIC_API_REQUESTS, name, "Sum")
+                            for name in ("market", "auth", "portfolio", "analysis")
+                        ],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="Growth: portfolio writes and large changes",
+                        width=12,
+                        left=[
+                            self._app_metric(C.METRIC_PORTFOLIO_WRITES, "portfolio", "Sum"),
+                            self._app_metric(C.METRIC_LARGE_PORTFOLIO_CHANGES, "portfolio", "Sum"),
+                        ],
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="Market data: cache hits, misses, source failures",
+                        width=24,
+                        left=[
+                            self._app_metric(C.METRIC_CACHE_HITS, "market", "Sum"),
+                            self._app_metric(C.METRIC_CACHE_MISSES, "market", "Sum"),
+                        ],
+                        right=[self._app_metric(C.METRIC_SOURCE_FAILURES, "market", "Sum")],
+                    )
+                ],
+            ],
+        )
+
+    def _security(self) -> cloudwatch.Dashboard:
+        region = cdk.Stack.of(self).region
+        acl = web_acl_name(self._settings)
+
+        def waf(metric_name: str, rule: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="AWS/WAFV2",
+                metric_name=metric_name,
+                dimensions_map={"WebACL": acl, "Rule": rule, "Region": region},
+                statistic="Sum",
+                period=FIVE_MINUTES,
+                label=f"{rule} {metric_name}",
+            )
+
+        return self._dashboard(
+            "security",
+            [
+                [
+                    cloudwatch.GraphWidget(
+                        title="Auth failures",
+                        width=12,
+                        left=[self._app_metric(C.METRIC_AUTH_FAILURES, "auth", "Sum")],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="Suspicious activity",
+                        width=12,
+                        left=[
+                            self._app_metric(C.METRIC_UNUSUAL_ACTIVITY, "portfolio", "Sum"),
+                            self._app_metric(C.METRIC_UNUSUAL_ACTIVITY, "auth", "Sum"),
+                        ],
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="WAF blocks",
+                        width=12,
+                        left=[
+                            waf("BlockedRequests", "ALL"),
+                            waf("BlockedRequests", C.WAF_COMMON_RULE_NAME),
+                            waf("BlockedRequests", C.WAF_RATE_RULE_NAME),
+                        ],
+                        right=[waf("AllowedRequests", "ALL")],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="API 4xx (rejected requests)",
+                        width=12,
+                        left=[self._api.metric_client_error(period=FIVE_MINUTES)],
+                    ),
+                ],
+            ],
+        )
+
+
+def _log_group_of(function: lambda_.IFunction) -> logs.ILogGroup | None:
+    """The function's own log group (Compute passes one to each function)."""
+    if isinstance(function, lambda_.Function):
+        return function.log_group
+    return None

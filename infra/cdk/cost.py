@@ -1,0 +1,227 @@
+"""The fixed monthly cost of a deployment, per NAT mode, next to the seed's $25/month.
+
+    python -m infra.cdk.cost [--dr] [--no-free-tier]
+
+"Fixed" means what the deployment costs with no user at all: hourly resources (NAT gateways,
+their public IPv4 addresses, interface endpoints), monthly resources (WAF WebACL and rules,
+KMS keys, secrets, dashboards, alarms, custom metrics, a Route 53 health check with DR), plus
+two stated traffic assumptions that are hard to avoid (NAT data processing for the market
+function's calls, WAF requests at the seed's ~1M requests/month). Usage-priced services
+(Lambda, API Gateway, DynamoDB on demand, S3, CloudFront, logs) are what the seed's $25
+budget is for (seed §7: Lambda $5, DynamoDB $8, S3 $3, network $5, other $4) and are not
+repeated here.
+
+Unit prices: AWS list prices for ap-northeast-1 (Tokyo) in USD, as published on the AWS
+pricing pages in 2025 (PRICES_AS_OF); they were not re-checked on the day of a deployment.
+CloudWatch's always-free tier (3 dashboards, 10 alarm metrics, 10 custom metrics) is applied
+unless `--no-free-tier`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from infra.cdk import constants as C
+
+PRICES_AS_OF = "2025 (AWS list prices, ap-northeast-1, USD)"
+HOURS_PER_MONTH = 730
+
+# -- unit prices (ap-northeast-1) -----------------------------------------------------------
+NAT_GATEWAY_PER_HOUR = 0.062
+NAT_GATEWAY_PER_GB = 0.062
+PUBLIC_IPV4_PER_HOUR = 0.005  # every public IPv4 address, including a NAT gateway's EIP
+INTERFACE_ENDPOINT_PER_AZ_HOUR = 0.014
+INTERFACE_ENDPOINT_PER_GB = 0.01
+WAF_WEB_ACL_PER_MONTH = 5.00
+WAF_RULE_PER_MONTH = 1.00  # a managed rule group counts as one rule
+WAF_PER_MILLION_REQUESTS = 0.60
+CLOUDWATCH_DASHBOARD_PER_MONTH = 3.00
+CLOUDWATCH_ALARM_METRIC_PER_MONTH = 0.10  # standard resolution, per metric in the alarm
+CLOUDWATCH_CUSTOM_METRIC_PER_MONTH = 0.30  # first 10,000 metrics
+KMS_KEY_PER_MONTH = 1.00  # customer-managed key (rotation included for symmetric keys)
+SECRET_PER_MONTH = 0.40
+ROUTE53_HEALTH_CHECK_AWS_ENDPOINT = 0.50
+ROUTE53_HEALTH_CHECK_OPTIONAL_FEATURE = 1.00  # HTTPS is one optional feature
+FREE_DASHBOARDS = 3
+FREE_ALARM_METRICS = 10
+FREE_CUSTOM_METRICS = 10
+
+# -- what the deployment has (counts; see the components) -----------------------------------
+SEED_MONTHLY_BUDGET = 25.00  # seed §7 "Total: $25/month"
+SEED_REQUESTS_PER_MONTH = 1_000_000  # seed §7 "Lambda ~1M requests"
+# Assumption: the market function's outbound calls (quotes, history, FX; cache TTL 1 h and
+# batching keep them small) through NAT: 5 GB/month.
+NAT_DATA_GB_PER_MONTH = 5.0
+NAT_GATEWAYS = {C.NAT_MODE_PER_AZ: C.AZ_COUNT, C.NAT_MODE_SINGLE: 1, C.NAT_MODE_NONE: 0}
+WAF_RULES = 2  # AWS managed common rule set + rate-based rule (api.py)
+DASHBOARDS = 3  # operations, business, security (monitoring.py)
+# Alarm metrics (monitoring.py): per function error rate (2 metrics) + duration (1) + memory
+# (1); API 5xx (1), latency (1); cache miss rate (2); info: sign-up, large change, unusual (3).
+ALARM_METRICS = len(C.LAMBDA_FUNCTION_NAMES) * (2 + 1 + 1) + 1 + 1 + 2 + 3
+# Custom metrics (EMF metric x dimension set, plus the memory metric filters): cache hits and
+# misses, sign-ups, sign-ins, auth failures, unusual activity (auth, portfolio), portfolio
+# writes, portfolio value, large changes, API requests (4 API functions), source failures
+# (Yahoo, Stooq, funds, Frankfurter), max memory per function (5).
+CUSTOM_METRICS = 2 + 3 + 2 + 3 + 4 + 4 + len(C.LAMBDA_FUNCTION_NAMES)
+# KMS keys: tables, buckets, secrets, session tokens (foundation), alert topics (monitoring);
+# with DR: the replica regions' table and bucket keys.
+KMS_KEYS = 5
+KMS_KEYS_DR = 2
+SECRETS = 3  # Google client secret, OpenAI key, session-signing key
+INTERFACE_ENDPOINTS = len(C.INTERFACE_ENDPOINT_SERVICES)
+INTERFACE_ENDPOINT_DATA_GB_PER_MONTH = 1.0  # assumption: API calls to KMS/Secrets/SNS/events
+
+
+@dataclass(frozen=True)
+class LineItem:
+    name: str
+    usd: float
+    basis: str
+
+
+@dataclass(frozen=True)
+class Estimate:
+    nat_mode: str
+    interface_endpoints: bool
+    dr: bool
+    items: tuple[LineItem, ...]
+
+    @property
+    def total(self) -> float:
+        return round(sum(item.usd for item in self.items), 2)
+
+    @property
+    def label(self) -> str:
+        return self.nat_mode + ("+endpoints" if self.interface_endpoints else "")
+
+
+def _billable(count: int, free: int, free_tier: bool) -> int:
+    return max(0, count - free) if free_tier else count
+
+
+def estimate(
+    nat_mode: str,
+    *,
+    interface_endpoints: bool = False,
+    dr: bool = False,
+    free_tier: bool = True,
+) -> Estimate:
+    """The fixed monthly cost of one configuration, item by item (USD, rounded to cents)."""
+    if nat_mode not in NAT_GATEWAYS:
+        raise ValueError(f"unknown NAT mode {nat_mode!r}")
+    nats = NAT_GATEWAYS[nat_mode]
+    dashboards = _billable(DASHBOARDS, FREE_DASHBOARDS, free_tier)
+    alarms = _billable(ALARM_METRICS, FREE_ALARM_METRICS, free_tier)
+    metrics = _billable(CUSTOM_METRICS, FREE_CUSTOM_METRICS, free_tier)
+    endpoints = INTERFACE_ENDPOINTS if interface_endpoints else 0
+    keys = KMS_KEYS + (KMS_KEYS_DR if dr else 0)
+    items = [
+        LineItem(
+            "NAT gateways (hours)",
+            nats * NAT_GATEWAY_PER_HOUR * HOURS_PER_MONTH,
+            f"{nats} x {NAT_GATEWAY_PER_HOUR}/h x {HOURS_PER_MONTH} h",
+        ),
+        LineItem(
+            "NAT public IPv4",
+            nats * PUBLIC_IPV4_PER_HOUR * HOURS_PER_MONTH,
+            f"{nats} x {PUBLIC_IPV4_PER_HOUR}/h",
+        ),
+        LineItem(
+            "NAT data (assumed)",
+            (NAT_DATA_GB_PER_MONTH * NAT_GATEWAY_PER_GB) if nats else 0.0,
+            f"{NAT_DATA_GB_PER_MONTH} GB x {NAT_GATEWAY_PER_GB}/GB",
+        ),
+        LineItem(
+            "Interface endpoints",
+            endpoints * C.AZ_COUNT * INTERFACE_ENDPOINT_PER_AZ_HOUR * HOURS_PER_MONTH
+            + (
+                INTERFACE_ENDPOINT_DATA_GB_PER_MONTH * INTERFACE_ENDPOINT_PER_GB if endpoints else 0
+            ),
+            f"{endpoints} x {C.AZ_COUNT} AZ x {INTERFACE_ENDPOINT_PER_AZ_HOUR}/h",
+        ),
+        LineItem("Gateway endpoints (DynamoDB, S3)", 0.0, "free"),
+        LineItem(
+            "WAF WebACL + rules",
+            WAF_WEB_ACL_PER_MONTH + WAF_RULES * WAF_RULE_PER_MONTH,
+            f"1 x {WAF_WEB_ACL_PER_MONTH} + {WAF_RULES} x {WAF_RULE_PER_MONTH}",
+        ),
+        LineItem(
+            "WAF requests (seed ~1M/month)",
+            SEED_REQUESTS_PER_MONTH / 1_000_000 * WAF_PER_MILLION_REQUESTS,
+            f"{SEED_REQUESTS_PER_MONTH:,} x {WAF_PER_MILLION_REQUESTS}/M",
+        ),
+        LineItem(
+            "CloudWatch dashboards",
+            dashboards * CLOUDWATCH_DASHBOARD_PER_MONTH,
+            f"{DASHBOARDS} ({dashboards} billable) x {CLOUDWATCH_DASHBOARD_PER_MONTH}",
+        ),
+        LineItem(
+            "CloudWatch alarm metrics",
+            alarms * CLOUDWATCH_ALARM_METRIC_PER_MONTH,
+            f"{ALARM_METRICS} ({alarms} billable) x {CLOUDWATCH_ALARM_METRIC_PER_MONTH}",
+        ),
+        LineItem(
+            "CloudWatch custom metrics",
+            metrics * CLOUDWATCH_CUSTOM_METRIC_PER_MONTH,
+            f"{CUSTOM_METRICS} ({metrics} billable) x {CLOUDWATCH_CUSTOM_METRIC_PER_MONTH}",
+        ),
+        LineItem("KMS keys", keys * KMS_KEY_PER_MONTH, f"{keys} x {KMS_KEY_PER_MONTH}"),
+        LineItem("Secrets Manager", SECRETS * SECRET_PER_MONTH, f"{SECRETS} x {SECRET_PER_MONTH}"),
+        LineItem(
+            "Route 53 health check (DR)",
+            (ROUTE53_HEALTH_CHECK_AWS_ENDPOINT + ROUTE53_HEALTH_CHECK_OPTIONAL_FEATURE)
+            if dr
+            else 0.0,
+            "HTTPS check of an AWS endpoint" if dr else "DR off",
+        ),
+    ]
+    rounded = tuple(LineItem(i.name, round(i.usd, 2), i.basis) for i in items)
+    return Estimate(nat_mode, interface_endpoints, dr, rounded)
+
+
+def configurations(*, dr: bool = False, free_tier: bool = True) -> list[Estimate]:
+    """The three NAT modes, and `none` with the interface endpoints its in-VPC functions use."""
+    return [
+        estimate(C.NAT_MODE_PER_AZ, dr=dr, free_tier=free_tier),
+        estimate(C.NAT_MODE_SINGLE, dr=dr, free_tier=free_tier),
+        estimate(C.NAT_MODE_NONE, dr=dr, free_tier=free_tier),
+        estimate(C.NAT_MODE_NONE, interface_endpoints=True, dr=dr, free_tier=free_tier),
+    ]
+
+
+def table(estimates: Sequence[Estimate]) -> str:
+    width = 34
+    header = f"{'fixed monthly cost (USD)':<{width}}" + "".join(f"{e.label:>16}" for e in estimates)
+    lines = [f"Unit prices: {PRICES_AS_OF}", header, "-" * len(header)]
+    for index, item in enumerate(estimates[0].items):
+        lines.append(
+            f"{item.name:<{width}}" + "".join(f"{e.items[index].usd:>16.2f}" for e in estimates)
+        )
+    lines.append("-" * len(header))
+    lines.append(f"{'total fixed':<{width}}" + "".join(f"{e.total:>16.2f}" for e in estimates))
+    lines.append(
+        f"{'seed budget, usage included':<{width}}"
+        + "".join(f"{SEED_MONTHLY_BUDGET:>16.2f}" for _ in estimates)
+    )
+    lines.append(
+        f"{'fixed cost / seed budget':<{width}}"
+        + "".join(f"{e.total / SEED_MONTHLY_BUDGET:>15.1f}x" for e in estimates)
+    )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.cdk.cost", description=__doc__)
+    parser.add_argument("--dr", action="store_true", help="with the DR options (context dr)")
+    parser.add_argument("--no-free-tier", action="store_true", help="ignore CloudWatch's free tier")
+    args = parser.parse_args(argv)
+    estimates = configurations(dr=args.dr, free_tier=not args.no_free_tier)
+    print(table(estimates))  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Monitoring: the seed's section 5 alarms, topics, dashboards and log groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compute_harness import Synth, synth
+from infra.cdk import constants as C
+from infra.cdk.components.monitoring import memory_metric_name
+
+SEED_TIMEOUTS = {"market": 30, "auth": 10, "portfolio": 10, "analysis": 60, "scheduled": 300}
+SEED_MEMORY = {"market": 256, "auth": 128, "portfolio": 256, "analysis": 512, "scheduled": 128}
+
+
+def _alarms(result: Synth) -> dict[str, dict[str, Any]]:
+    """Alarms by their construct id (the part of the logical id after `Monitoring`)."""
+    return {
+        props["Properties"]["AlarmDescription"]: props["Properties"]
+        for props in result.resources("AWS::CloudWatch::Alarm").values()
+    }
+
+
+def _topic_of(result: Synth, alarm: dict[str, Any]) -> str:
+    (action,) = alarm["AlarmActions"]
+    topic = result.raw["Resources"][action["Ref"]]["Properties"]["TopicName"]
+    return topic
+
+
+def _by_prefix(result: Synth, prefix: str) -> list[dict[str, Any]]:
+    return [props for text, props in _alarms(result).items() if text.startswith(prefix)]
+
+
+def test_three_kms_encrypted_topics_with_email_subscription() -> None:
+    result = synth()
+    topics = result.resources("AWS::SNS::Topic")
+    names = sorted(t["Properties"]["TopicName"] for t in topics.values())
+    assert names == [
+        "portfoliowise-critical-alerts",
+        "portfoliowise-info-notifications",
+        "portfoliowise-warning-alerts",
+    ]
+    for topic in topics.values():
+        assert "KmsMasterKeyId" in topic["Properties"]
+    subscriptions = result.resources("AWS::SNS::Subscription")
+    assert len(subscriptions) == 3
+    assert {s["Properties"]["Endpoint"] for s in subscriptions.values()} == {"ops@example.com"}
+
+
+def test_critical_error_rate_above_1_percent_per_function() -> None:
+    result = synth()
+    alarms = [a for a in _by_prefix(result, "[critical]") if "error rate" in a["AlarmDescription"]]
+    assert len(alarms) == 5
+    for alarm in alarms:
+        assert alarm["Threshold"] == 1
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        expression = next(m for m in alarm["Metrics"] if "Expression" in m)
+        assert "100 * errors / invocations" in expression["Expression"]
+        assert _topic_of(result, alarm) == "portfoliowise-critical-alerts"
+
+
+def test_critical_duration_above_half_of_each_timeout() -> None:
+    alarms = {
+        a["AlarmDescription"].split(":")[0].removeprefix("[critical] "): a
+        for a in _by_prefix(synth(), "[critical]")
+        if "duration above" in a["AlarmDescription"]
+    }
+    assert set(alarms) == set(SEED_TIMEOUTS)
+    for name, timeout in SEED_TIMEOUTS.items():
+        assert alarms[name]["Threshold"] == timeout * 1000 * 0.5
+        assert alarms[name]["MetricName"] == "Duration"
+        assert alarms[name]["Statistic"] == "Maximum"
+
+
+def test_critical_api_5xx_above_10_per_minute() -> None:
+    result = synth()
+    (alarm,) = [a for a in _by_prefix(result, "[critical]") if "5xx" in a["AlarmDescription"]]
+    assert alarm["MetricName"] == "5XXError"
+    assert alarm["Period"] == 60
+    assert alarm["Threshold"] == 10
+    assert alarm["Statistic"] == "Sum"
+
+
+def test_warning_latency_cache_miss_and_memory() -> None:
+    result = synth()
+    warnings = _by_prefix(result, "[warning]")
+    (latency,) = [a for a in warnings if "latency" in a["AlarmDescription"]]
+    assert latency["Threshold"] == 2000
+    assert latency["MetricName"] == "Latency"
+    (cache,) = [a for a in warnings if "cache miss" in a["AlarmDescription"]]
+    assert cache["Threshold"] == 50
+    metric_names = {
+        m["MetricStat"]["Metric"]["MetricName"] for m in cache["Metrics"] if "MetricStat" in m
+    }
+    assert metric_names == {C.METRIC_CACHE_HITS, C.METRIC_CACHE_MISSES}
+    memory = {a["MetricName"]: a for a in warnings if "memory used" in a["AlarmDescription"]}
+    for name, size in SEED_MEMORY.items():
+        assert memory[memory_metric_name(name)]["Threshold"] == size * 0.8
+    for alarm in warnings:
+        assert _topic_of(result, alarm) == "portfoliowise-warning-alerts"
+
+
+def test_memory_metric_filters_read_the_report_line() -> None:
+    result = synth()
+    filters = result.resources("AWS::Logs::MetricFilter")
+    assert len(filters) == 5
+    for f in filters.values():
+        props = f["Properties"]
+        assert 'type="REPORT"' in props["FilterPattern"].replace(" ", "")
+        (transformation,) = props["MetricTransformations"]
+        assert transformation["MetricValue"] == "$max_memory_used"
+        assert transformation["MetricNamespace"] == "PortfolioWise"
+
+
+def test_info_alarms_on_the_emf_counters() -> None:
+    result = synth()
+    infos = _by_prefix(result, "[info]")
+    assert {a["MetricName"] for a in infos} == {
+        "SignUps",
+        "LargePortfolioChanges",
+        "UnusualActivity",
+    }
+    for alarm in infos:
+        assert alarm["Namespace"] == "PortfolioWise"
+        assert alarm["Threshold"] == 0
+        assert "OKActions" not in alarm
+        assert _topic_of(result, alarm) == "portfoliowise-info-notifications"
+
+
+def test_three_dashboards() -> None:
+    result = synth()
+    dashboards = result.resources("AWS::CloudWatch::Dashboard")
+    names = sorted(d["Properties"]["DashboardName"] for d in dashboards.values())
+    assert names == ["portfoliowise-business", "portfoliowise-operations", "portfoliowise-security"]
+
+
+def test_custom_application_log_group_kept_14_days() -> None:
+    result = synth()
+    (group,) = [
+        g
+        for g in result.resources("AWS::Logs::LogGroup").values()
+        if g["Properties"].get("LogGroupName") == "/custom/application"
+    ]
+    assert group["Properties"]["RetentionInDays"] == C.CUSTOM_LOG_RETENTION_DAYS == 14
+
+
+def test_no_unacknowledged_cdk_nag_finding_in_monitoring() -> None:
+    findings = [v for v in synth().our_violations() if "/Monitoring/" in v[1]]
+    assert findings == []

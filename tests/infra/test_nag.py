@@ -1,0 +1,53 @@
+"""cdk-nag AwsSolutionsChecks on the whole app: no unacknowledged finding, and every
+acknowledgement carries a specific reason and sits on the construct it concerns.
+
+cdk-nag 3 reports through CDK's policy-validation plugins: a finding fails synthesis and is
+written to `validation-report.json`; acknowledged ones are listed as suppressed there."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from infra_synth import Synth
+
+
+def _report(synth: Synth) -> dict[str, Any]:
+    return json.loads((synth.outdir / "validation-report.json").read_text())
+
+
+def _nag(synth: Synth) -> dict[str, Any]:
+    (report,) = [r for r in _report(synth)["pluginReports"] if r["pluginName"] == "AwsSolutions"]
+    return report
+
+
+@pytest.mark.parametrize(
+    "fixture", ["default_synth", "dr_synth", "standby_synth", "per_az_synth", "no_nat_synth"]
+)
+def test_no_unacknowledged_findings(request: pytest.FixtureRequest, fixture: str) -> None:
+    synth: Synth = request.getfixturevalue(fixture)
+    assert synth.validation_error is None, synth.validation_error
+    report = _nag(synth)
+    findings = [
+        (violation["ruleName"], construct["constructPath"])
+        for violation in report["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
+    assert findings == []
+    assert report["conclusion"] == "success"
+
+
+@pytest.mark.parametrize(
+    "fixture", ["default_synth", "dr_synth", "standby_synth", "per_az_synth", "no_nat_synth"]
+)
+def test_acknowledgements_are_specific(request: pytest.FixtureRequest, fixture: str) -> None:
+    synth: Synth = request.getfixturevalue(fixture)
+    stacks = set(synth.templates)
+    for suppressed in _nag(synth)["suppressedViolations"]:
+        assert len(suppressed["reason"]) >= 40, suppressed["ruleName"]
+        # on a construct inside a stack, never on a whole stack or the app
+        assert suppressed["acknowledgedAt"] not in stacks, suppressed
+        assert "/" in suppressed["acknowledgedAt"], suppressed
+        for construct in suppressed["violatingConstructs"]:
+            assert construct["constructPath"].startswith(suppressed["acknowledgedAt"] + "/")
