@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run test lint bench assets synth cost clean
+.PHONY: setup run example test lint bench assets synth cost clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -17,8 +17,13 @@ $(UV):
 setup: $(UV)
 	$(UV) sync --frozen --quiet --python $(PYTHON)
 
-# The main job on the embedded default: value and simulate the bundled example.
+# The main job on the embedded default: the API on http://127.0.0.1:8000 (SQLite, local
+# blobs, in-process bus and scheduler) with the demo user and the local dev sign-in.
 run: setup
+	$(BIN)/portfoliowise serve --demo --dev-login
+
+# The CLI on the bundled example (no server): valuation and an additional-investment plan.
+example: setup
 	$(BIN)/portfoliowise value examples/portfolio.json --quotes examples/quotes.sample.json --currency JPY
 	$(BIN)/portfoliowise simulate examples/portfolio.json --quotes examples/quotes.sample.json --budget 300000JPY
 

@@ -62,6 +62,9 @@ class Settings:
     dr_standby_api_host: str | None = None
     alarm_email: str | None = None
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Our Google OAuth client id (public; the ID token's audience). Without it the auth
+    # function answers `POST /auth/google` with 401 "not configured".
+    google_client_id: str | None = None
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -137,6 +140,7 @@ class Settings:
             dr_standby_api_host=_text(node, "drStandbyApiHost"),
             alarm_email=_text(node, "alarmEmail"),
             allowed_origins=_origins(node.try_get_context("allowedOrigins")),
+            google_client_id=_text(node, "googleClientId"),
         )
 
 

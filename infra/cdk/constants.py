@@ -240,12 +240,15 @@ LAMBDA_HANDLER_PACKAGE = "portfoliowise.handlers.lambdas"  # <package>.<function
 LAMBDA_NEEDS_INTERNET = frozenset({"market", "auth", "analysis"})
 CLIENT_IP_HEADER = "CloudFront-Viewer-Address"  # added by CloudFront, forwarded to the API
 # Backup prefixes each function may write (the portfolio function's on-demand backups go
-# under daily/; the scheduled backup writes and copies all three).
+# under daily/; the scheduled backup writes and copies all three, and the cache-warm job
+# keeps the JPX symbol master under reference/, a prefix no lifecycle rule expires).
+REFERENCE_PREFIX = "reference/"
 BACKUP_PREFIXES_WRITTEN_BY_PORTFOLIO = (BACKUP_DAILY_PREFIX,)
 BACKUP_PREFIXES_WRITTEN_BY_SCHEDULED = (
     BACKUP_DAILY_PREFIX,
     BACKUP_WEEKLY_PREFIX,
     BACKUP_MONTHLY_PREFIX,
+    REFERENCE_PREFIX,
 )
 
 # -- API (seed §1, §5) --------------------------------------------------------------------------

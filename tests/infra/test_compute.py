@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +105,11 @@ def test_environment_names_the_tables_bus_and_metrics_namespace() -> None:
         assert "Ref" in env["EVENT_BUS_NAME"]
         assert env["POWERTOOLS_SERVICE_NAME"] == f"portfoliowise-{name}"
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == "PortfolioWise"
-        assert env["ALLOWED_ORIGINS"] == "https://portfolio-wise.com,http://localhost:5173"
+        assert env["CORS_ORIGINS"] == "https://portfolio-wise.com,http://localhost:5173"
+        assert env["PORTFOLIOWISE_MODE"] == "aws"
     assert "BACKUP_BUCKET" in _function("portfolio")["Environment"]["Variables"]
+    # the portfolio function checks CSRF tokens: the session-signing key's secret
+    assert "SESSION_SIGNING_SECRET_ARN" in _function("portfolio")["Environment"]["Variables"]
     assert "BACKUP_BUCKET" in _function("scheduled")["Environment"]["Variables"]
     auth = _function("auth")["Environment"]["Variables"]
     assert {
@@ -154,7 +158,12 @@ def test_roles_follow_seed_section_3() -> None:
     analysis, scheduled = _actions("analysis"), _actions("scheduled")
     assert "dynamodb:PutItem" in market
     assert "secretsmanager:GetSecretValue" in auth
-    assert "secretsmanager:GetSecretValue" not in portfolio
+    # portfolio reads one secret only: the session-signing key, to check CSRF tokens
+    assert "secretsmanager:GetSecretValue" in portfolio
+    assert "SigningSecret" in json.dumps(
+        _resources_of("portfolio", "secretsmanager:GetSecretValue")
+    )
+    assert "Google" not in json.dumps(_resources_of("portfolio", "secretsmanager:GetSecretValue"))
     assert {"dynamodb:PutItem", "s3:PutObject", "events:PutEvents"} <= portfolio
     assert "s3:GetObject" not in portfolio  # the backups bucket is write-only for it
     # analysis reads everything and writes nothing

@@ -486,3 +486,24 @@ def test_the_installed_command_values_the_example() -> None:
     )
     assert result.returncode == 0
     assert json.loads(result.stdout)["currency"] == "JPY"
+
+
+def test_value_reads_a_csv_of_holdings(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "nisa.csv"
+    path.write_text("Symbol,Quantity,Name\n7203,200,Toyota\nVTI,10,\n0331418A,100000,\n")
+    data = run_json(
+        capsys, "value", str(path), "--quotes", str(EXAMPLES / "quotes.sample.json"), "--json"
+    )
+    assert data["total"] == {"amount": "1336938", "currency": "JPY"}
+    assert [h["symbol"] for h in data["holdings"]] == ["7203", "VTI", "0331418A"]
+
+
+def test_a_csv_without_a_quantity_column_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("symbol,qty\n7203,100\n")
+    code, out, err = run(capsys, "value", str(path))
+    assert code == EXIT_USER_ERROR
+    assert out == ""
+    assert err.strip().endswith("a CSV portfolio needs `symbol` and `quantity` columns")

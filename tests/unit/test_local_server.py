@@ -7,6 +7,7 @@ import http.client
 import io
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,6 +86,9 @@ def test_the_server_answers_with_the_proxy_response_and_logs_one_line(
     assert body["echo"] == '{"name":"NISA"}'
     assert body["id"] == seen[0]["requestContext"]["requestId"]
     assert seen[0]["path"] == "/portfolios"
+    deadline = time.monotonic() + 5  # the line is written after the response is sent
+    while not out.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
     [line] = out.getvalue().splitlines()
     assert line.startswith('127.0.0.1 "POST /portfolios" 201 ')
     assert line.endswith(" ms")

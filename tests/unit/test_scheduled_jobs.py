@@ -79,7 +79,7 @@ def test_cache_warm_asks_in_batches_of_100_and_reports_the_unavailable() -> None
     us = [letters[i // 26] + letters[i % 26] + "X" for i in range(250)]
     repo = _repo(_portfolio("u1", us))
     market = FakeMarket(missing=frozenset({us[0]}))
-    report = jobs.warm_cache(repo, market)
+    report = jobs.warm_cache(repo, jobs.ServiceWarmer(market))
     assert [(kind, len(symbols)) for kind, symbols in market.calls] == [
         ("quotes", 100),
         ("quotes", 100),
@@ -106,3 +106,14 @@ def test_the_backup_job_backs_up_today_with_the_sunday_copy() -> None:
 def test_cleanup_runs_every_purge_and_counts() -> None:
     report = jobs.cleanup([jobs.Purge("sessions", lambda: 3), jobs.Purge("cache", lambda: 0)])
     assert report == {"job": "cleanup", "deleted": {"sessions": 3, "cache": 0}}
+
+
+def test_a_changed_portfolio_is_priced_right_away_and_a_deleted_one_skipped() -> None:
+    portfolio = _portfolio("u1", ["7203", "AAPL"])
+    repo = _repo(portfolio)
+    market = FakeMarket()
+    report = jobs.warm_portfolio(repo, jobs.ServiceWarmer(market), "u1", "p1")
+    assert report == {"job": "warm-portfolio", "priced": 3, "unavailable": []}
+    assert market.calls == [("quotes", ["7203", "AAPL"]), ("rates", ["USD-JPY"])]
+    gone = jobs.warm_portfolio(repo, jobs.ServiceWarmer(market), "u1", "nope")
+    assert gone == {"job": "warm-portfolio", "skipped": "portfolio not found"}

@@ -134,8 +134,8 @@ class Compute(Construct):
             "CACHE_TABLE": data.cache_table.table_name,
             "EVENT_BUS_NAME": events.bus.event_bus_name,
             "STAGE": settings.stage,
-            "ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
-            "PORTFOLIOWISE_RUNTIME": "aws",
+            "CORS_ORIGINS": ",".join(settings.allowed_origins),
+            "PORTFOLIOWISE_MODE": "aws",
             "POWERTOOLS_METRICS_NAMESPACE": C.METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
             # Responses carry portfolios and tokens: never copy them into traces.
@@ -162,7 +162,10 @@ class Compute(Construct):
                 # The viewer's address as CloudFront saw it (the API forwards this header):
                 # the only trusted source of the client IP for sign-in rate limiting.
                 "CLIENT_IP_HEADER": C.CLIENT_IP_HEADER,
-            },
+            }
+            | (
+                {"GOOGLE_CLIENT_ID": settings.google_client_id} if settings.google_client_id else {}
+            ),
         )
         self._tables(auth, [tables["session"]], DDB_READ + DDB_WRITE, data.data_key)
         self._key(auth, secrets.session_token_key, KMS_ENVELOPE)
@@ -171,8 +174,15 @@ class Compute(Construct):
         )
 
         portfolio = self._function(
-            "portfolio", common_env | {"BACKUP_BUCKET": storage.backups_bucket.bucket_name}
+            "portfolio",
+            common_env
+            | {
+                "BACKUP_BUCKET": storage.backups_bucket.bucket_name,
+                # checks the CSRF token of every state-changing request (HMAC of the session)
+                "SESSION_SIGNING_SECRET_ARN": secrets.session_signing_key.secret_arn,
+            },
         )
+        self._secrets(portfolio, [secrets.session_signing_key], secrets.secrets_key)
         self._tables(
             portfolio, [tables["portfolio"], tables["audit"]], DDB_READ + DDB_WRITE, data.data_key
         )

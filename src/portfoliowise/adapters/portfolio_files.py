@@ -70,7 +70,21 @@ def read_json(path: Path) -> Any:
 
 
 def load_portfolio(path: Path, *, at: datetime) -> LoadedPortfolio:
-    data = read_json(path)
+    """This project's JSON, the existing app's export, or a CSV of holdings (`.csv`: one
+    holding a row, the portfolio named after the file, in JPY)."""
+    if path.suffix.lower() == ".csv":
+        from portfoliowise.adapters.portfolio_csv import csv_document
+
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FileFormatError(f"{path}: cannot read ({exc})") from None
+        try:
+            data: Any = csv_document(text, name=path.stem, base_currency="JPY")
+        except FileFormatError as exc:
+            raise FileFormatError(f"{path}: {exc}") from None
+    else:
+        data = read_json(path)
     try:
         return parse_portfolio_document(data, at=at, default_name=path.stem)
     except DomainError as exc:

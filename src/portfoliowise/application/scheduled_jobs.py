@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from portfoliowise.application.backup import run_backup
+from portfoliowise.domain.errors import NotFoundError
 from portfoliowise.domain.instruments import Market, parse_symbol
+from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.ports import BlobStore, Clock, PortfolioRepository
 from portfoliowise.domain.quotes import Quote, QuoteStatus
 
@@ -38,6 +40,35 @@ class QuoteService(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class WarmReport:
+    priced: int
+    unavailable: list[str]
+
+
+class CacheWarmer(Protocol):
+    """Refreshes the quote cache for symbols and FX pairs: the market service itself
+    (`ServiceWarmer`), or the market function invoked by the scheduled one in AWS."""
+
+    def warm(self, symbols: Sequence[str], pairs: Sequence[str]) -> WarmReport: ...
+
+
+class ServiceWarmer:
+    """Asks the market service in batches of 100; its fresh answers go to the cache."""
+
+    def __init__(self, market: QuoteService) -> None:
+        self._market = market
+
+    def warm(self, symbols: Sequence[str], pairs: Sequence[str]) -> WarmReport:
+        quotes: dict[str, Quote] = {}
+        for chunk in _chunks(symbols):
+            quotes.update(self._market.get_quotes(chunk))
+        for chunk in _chunks(pairs):
+            quotes.update(self._market.get_rates(chunk))
+        unavailable = sorted(s for s, q in quotes.items() if q.status is QuoteStatus.UNAVAILABLE)
+        return WarmReport(priced=len(quotes) - len(unavailable), unavailable=unavailable)
+
+
+@dataclass(frozen=True, slots=True)
 class Purge:
     """One store's cleanup step: its name and what it deletes (returns how many)."""
 
@@ -57,11 +88,17 @@ def held_symbols(repository: PortfolioRepository) -> tuple[list[str], list[str]]
             currency = holding.instrument.currency.code
             if currency != base:
                 pairs.add(f"{currency}-{base}")
-        for symbol in portfolio.targets:
-            instrument = parse_symbol(symbol)
-            if instrument.market is not Market.FX:
-                symbols.add(instrument.symbol)
+        symbols |= _target_symbols(portfolio)
     return sorted(symbols), sorted(pairs)
+
+
+def _target_symbols(portfolio: Portfolio) -> set[str]:
+    found = set()
+    for symbol in portfolio.targets:
+        instrument = parse_symbol(symbol)
+        if instrument.market is not Market.FX:
+            found.add(instrument.symbol)
+    return found
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -69,23 +106,41 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start : start + BATCH]
 
 
-def warm_cache(repository: PortfolioRepository, market: QuoteService) -> Report:
-    """Ask the market service for every held symbol and rate, so that the cache is fresh
-    before users ask; how many came back priced, and which are unavailable."""
+def warm_cache(repository: PortfolioRepository, warmer: CacheWarmer) -> Report:
+    """Refresh the cache for every held symbol and rate, so that it is fresh before
+    users ask; how many came back priced, and which are unavailable."""
     symbols, pairs = held_symbols(repository)
-    quotes: dict[str, Quote] = {}
-    for chunk in _chunks(symbols):
-        quotes.update(market.get_quotes(chunk))
-    for chunk in _chunks(pairs):
-        quotes.update(market.get_rates(chunk))
-    unavailable = sorted(s for s, q in quotes.items() if q.status is QuoteStatus.UNAVAILABLE)
+    result = warmer.warm(symbols, pairs)
     return {
         "job": CACHE_WARM,
         "symbols": len(symbols),
         "pairs": len(pairs),
-        "priced": len(quotes) - len(unavailable),
-        "unavailable": unavailable,
+        "priced": result.priced,
+        "unavailable": result.unavailable,
     }
+
+
+def warm_portfolio(
+    repository: PortfolioRepository, warmer: CacheWarmer, user_id: str, portfolio_id: str
+) -> Report:
+    """The consumer of a portfolio's change events: price its symbols now rather than at
+    the next cache warm (the portfolio function values from the cache). Idempotent: a
+    redelivered event only refreshes the cache again. A deleted portfolio is skipped."""
+    try:
+        portfolio = repository.get(user_id, portfolio_id)
+    except NotFoundError:
+        return {"job": "warm-portfolio", "skipped": "portfolio not found"}
+    symbols = sorted({h.symbol for h in portfolio.holdings} | _target_symbols(portfolio))
+    base = portfolio.base_currency.code
+    pairs = sorted(
+        {
+            f"{h.instrument.currency.code}-{base}"
+            for h in portfolio.holdings
+            if h.instrument.currency.code != base
+        }
+    )
+    result = warmer.warm(symbols, pairs)
+    return {"job": "warm-portfolio", "priced": result.priced, "unavailable": result.unavailable}
 
 
 def daily_backup(repository: PortfolioRepository, blobs: BlobStore, clock: Clock) -> Report:

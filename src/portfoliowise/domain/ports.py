@@ -161,3 +161,49 @@ class BlobStore(Protocol):
 
 class Analyst(Protocol):
     def analyse(self, request: AnalysisRequest) -> AnalysisResult: ...
+
+
+# --- Sign-in (issue 5): the identity provider, the token cipher, the attempt limiter ---
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedIdentity:
+    """Who the identity provider vouches for, after every check of its ID token passed.
+
+    `subject` is the provider's stable account id (Google's `sub`), never the email, which
+    can change hands. The tokens are the provider's, in clear: encrypt before storing."""
+
+    provider: str
+    subject: str
+    email: str
+    access_token: str
+    refresh_token: str | None = None
+
+
+class IdentityProvider(Protocol):
+    def exchange(self, code: str, code_verifier: str, redirect_uri: str) -> VerifiedIdentity:
+        """Exchange an authorization code (with its PKCE verifier and redirect URI) and verify
+        the ID token. `Unauthenticated` when the code or the token is refused,
+        `ValidationError` for a redirect URI we do not allow, `SourceUnavailable` when the
+        provider fails (5xx, timeout)."""
+        ...
+
+
+class TokenCipher(Protocol):
+    """Authenticated encryption of small secrets (provider tokens) at rest. `context` is bound
+    to the ciphertext (AES-GCM associated data / KMS encryption context): decrypting with
+    another context fails."""
+
+    def encrypt(self, plaintext: bytes, *, context: str) -> bytes: ...
+
+    def decrypt(self, blob: bytes, *, context: str) -> bytes: ...
+
+
+class AttemptLimiter(Protocol):
+    """Counts failures per key (a client IP) in a sliding window."""
+
+    def blocked_for(self, key: str, now: datetime) -> int:
+        """Seconds until `key` may try again; 0 when it may try now."""
+        ...
+
+    def record_failure(self, key: str, now: datetime) -> None: ...

@@ -21,7 +21,7 @@ from portfoliowise.domain.money import Currency, Money, to_decimal
 from portfoliowise.domain.quotes import Quote
 from portfoliowise.domain.simulation import SimulationMode, SimulationOptions, simulate
 from portfoliowise.domain.valuation import value_portfolio
-from portfoliowise.handlers import cli_backup, tables
+from portfoliowise.handlers import cli_backup, cli_serve, tables
 from portfoliowise.handlers.presenters import pct_display, simulation_json, valuation_json
 
 EXIT_USER_ERROR = 2
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(handler=cmd_simulate)
 
     cli_backup.add_commands(commands)
+    cli_serve.add_commands(commands)
     return parser
 
 

@@ -21,8 +21,8 @@ from portfoliowise.application.scheduled_jobs import (
     BACKUP,
     CACHE_WARM,
     CLEANUP,
+    CacheWarmer,
     Purge,
-    QuoteService,
     Report,
     cleanup,
     daily_backup,
@@ -72,13 +72,13 @@ def build_jobs(
     repository: PortfolioRepository,
     backups: BlobStore,
     reference: BlobStore,
-    market: QuoteService,
+    warmer: CacheWarmer,
     clock: Clock,
     purges: Sequence[Purge] = (),
     jpx_client: Callable[[], httpx.Client] = _jpx_client,
 ) -> dict[str, Job]:
     def cache_warm() -> Report:
-        report = warm_cache(repository, market)
+        report = warm_cache(repository, warmer)
         report["symbolMaster"] = refresh_symbol_master(reference, clock, jpx_client)
         return report
 

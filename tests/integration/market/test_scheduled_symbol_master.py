@@ -13,6 +13,7 @@ from portfoliowise.adapters.memory import (
     InMemoryBlobStore,
     InMemoryPortfolioRepository,
 )
+from portfoliowise.application.scheduled_jobs import ServiceWarmer
 from portfoliowise.handlers.jobs import build_jobs, refresh_symbol_master
 
 XLS = body("data_j.xls", content_type="application/vnd.ms-excel")
@@ -57,7 +58,7 @@ def test_a_failed_download_keeps_the_old_table_and_the_job_goes_on() -> None:
         repository=InMemoryPortfolioRepository(InMemoryAuditLog()),
         backups=InMemoryBlobStore(),
         reference=store,
-        market=NoMarket(),  # type: ignore[arg-type]
+        warmer=ServiceWarmer(NoMarket()),  # type: ignore[arg-type]
         clock=clock,
         jpx_client=lambda: Recorder(SERVER_ERROR).client(),
     )

@@ -1,0 +1,1 @@
+"""Routers by concern. Each module exposes `build_router(container) -> Router`."""

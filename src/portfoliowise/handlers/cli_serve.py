@@ -1,0 +1,154 @@
+"""`portfoliowise serve`: the API on 127.0.0.1, on the embedded defaults (SQLite, local
+blobs, in-process bus and scheduler), through the same resolver the Lambda functions run."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from portfoliowise.adapters.market.chain import (
+    DEFAULT_FX_SOURCES,
+    DEFAULT_QUOTE_SOURCES,
+    FX_SOURCES,
+    QUOTE_SOURCES,
+)
+from portfoliowise.adapters.market.sample import examples_dir
+from portfoliowise.adapters.portfolio_files import load_portfolio
+from portfoliowise.adapters.sqlite import SqliteStores, default_data_dir
+from portfoliowise.application.portfolio_commands import create_portfolio
+from portfoliowise.application.scheduled_jobs import SCHEDULES, Purge, ServiceWarmer
+from portfoliowise.domain.audit import RequestContext
+from portfoliowise.handlers.api.app import build_app
+from portfoliowise.handlers.container import Container, container_from_env
+from portfoliowise.handlers.jobs import build_jobs
+from portfoliowise.handlers.local_scheduler import Scheduler
+from portfoliowise.handlers.local_server import LocalServer
+
+DEFAULT_PORT = 8000
+DEMO_EMAIL = "demo@portfoliowise.local"
+DEMO_USER = f"dev:{DEMO_EMAIL}"
+
+
+def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
+    serve = commands.add_parser("serve", help="serve the API locally on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="default: 8000")
+    serve.add_argument(
+        "--data-dir", type=Path, help=f"where the store lives (default: {default_data_dir()})"
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="a demo user with an example portfolio, and sample prices last in the chain",
+    )
+    serve.add_argument(
+        "--dev-login",
+        action="store_true",
+        help="allow POST /auth/dev-login {email} without Google (never inside Lambda)",
+    )
+    serve.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="do not run the scheduled jobs (cache warm, backup, cleanup) in the background",
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+
+def local_environ(
+    base: Mapping[str, str], data_dir: Path, *, demo: bool, dev_login: bool
+) -> dict[str, str]:
+    """The configuration of the local server: the embedded mode on `data_dir`, the dev
+    login when asked, and with `--demo` the sample prices after the configured sources."""
+    environ = dict(base)
+    environ["PORTFOLIOWISE_MODE"] = "local"
+    environ["PORTFOLIOWISE_DATA_DIR"] = str(data_dir)
+    environ["DEV_LOGIN"] = "1" if dev_login else ""
+    if demo:
+        for setting, default in (
+            (QUOTE_SOURCES, DEFAULT_QUOTE_SOURCES),
+            (FX_SOURCES, DEFAULT_FX_SOURCES),
+        ):
+            names = [n.strip() for n in (environ.get(setting) or ",".join(default)).split(",")]
+            environ[setting] = ",".join([n for n in names if n and n != "sample"] + ["sample"])
+    return environ
+
+
+def ensure_demo_portfolio(container: Container) -> bool:
+    """Create the demo user's example portfolio unless it exists; whether it was made."""
+    ports = container.portfolio_ports()
+    if ports.repository.list_for_user(DEMO_USER):
+        return False
+    loaded = load_portfolio(examples_dir() / "portfolio.json", at=ports.clock.now())
+    example = loaded.portfolio
+    create_portfolio(
+        ports,
+        user_id=DEMO_USER,
+        name=example.name,
+        base_currency=example.base_currency,
+        holdings=example.holdings,
+        targets=example.targets,
+        allow_fractional=example.allow_fractional,
+        context=RequestContext(user_agent="portfoliowise serve --demo"),
+    )
+    return True
+
+
+def _purges(stores: SqliteStores, container: Container) -> list[Purge]:
+    clock = container.clock()
+    return [
+        Purge("sessions", lambda: stores.sessions.purge_expired(clock.now())),
+        Purge("cache", stores.quotes.purge_expired),
+        Purge("audit", stores.audit.purge_expired),
+    ]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    data_dir: Path = args.data_dir or default_data_dir()
+    environ = local_environ(os.environ, data_dir, demo=args.demo, dev_login=args.dev_login)
+    container = container_from_env(environ)
+    clock = container.clock()
+    stores = container.sqlite()
+    app = build_app(container)  # auth (with the dev login when asked), portfolio, market
+    if args.demo and ensure_demo_portfolio(container):
+        print(f"demo: created the example portfolio of {DEMO_USER}", flush=True)
+
+    server = LocalServer(app.resolve, args.port)
+    jobs = build_jobs(
+        repository=container.portfolios(),
+        backups=container.backups(),
+        reference=container.backups(),  # `reference/jpx/…`, as in the bucket
+        warmer=ServiceWarmer(container.market()),
+        clock=clock,
+        purges=_purges(stores, container),
+    )
+    scheduler = Scheduler(SCHEDULES, jobs, server.lock)
+    if not args.no_scheduler:
+        scheduler.start()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"PortfolioWise on {server.url} (data: {data_dir})", flush=True)
+    if args.dev_login:
+        print(
+            f'dev login: POST {server.url}/auth/dev-login {{"email": "{DEMO_EMAIL}"}}', flush=True
+        )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.stop()
+        server.close()
+        stores.close()
+        print("stopped", file=sys.stderr, flush=True)
+    return 0

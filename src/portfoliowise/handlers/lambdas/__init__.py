@@ -1,0 +1,1 @@
+"""AWS Lambda entry points: each module builds its resolver once, at import."""

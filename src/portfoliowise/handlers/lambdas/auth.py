@@ -1,0 +1,30 @@
+"""The auth Lambda function (128 MB, 10 s): `POST /auth/google`, `GET /auth/session`,
+`POST /auth/logout` (and health, OpenAPI). Its resolver is built once, at import (cold
+start), from the environment the CDK stack sets; its import graph stays free of yfinance,
+pandas, numpy and openai (a test checks it).
+
+`POST /auth/dev-login` is never served here: `AWS_LAMBDA_FUNCTION_NAME` is always set inside
+Lambda, and the router refuses to register the route then, whatever `DEV_LOGIN` says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from portfoliowise.handlers.api.app import build_app
+from portfoliowise.handlers.container import Container
+
+logger = Logger(service="auth")
+copy_config_to_registered_loggers(source_logger=logger)
+container = Container()
+auth_service = container.auth_service()
+app = build_app(container, include=("auth",))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

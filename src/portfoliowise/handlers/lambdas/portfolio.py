@@ -1,0 +1,27 @@
+"""The portfolio Lambda function: the portfolio routes (and health, OpenAPI). Its import
+graph must stay free of yfinance, pandas and openai (cold start); a test checks it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from portfoliowise.handlers.api.app import build_app
+from portfoliowise.handlers.container import Container
+
+logger = Logger(service="portfolio")
+copy_config_to_registered_loggers(source_logger=logger)
+container = Container()
+# Valuations price from the Cache table (warmed by the scheduled job and the market
+# function): this function makes no outbound market call and never loads yfinance.
+container.market.override(container.cached_market)
+app = build_app(container, include=("portfolio",))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,96 @@
+"""The scheduled Lambda function (128 MB, 300 s, one at a time).
+
+- The cron rules invoke it with `{"job": "cache-warm" | "backup" | "cleanup"}` (seed
+  section 3): the same job functions as the local server's scheduler.
+- The domain-event rule delivers the portfolio context's events (EventBridge envelope,
+  `detail` = `{eventId, occurredAt, userId, portfolioId, ...}`): a changed portfolio has its
+  symbols priced right away through the market function (idempotent: a redelivered event
+  only refreshes the cache again); a deleted one is skipped.
+An unknown job or event shape is an error (the invocation fails and is retried, then goes
+to the rule's dead-letter queue): nothing is silently dropped."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict
+
+from portfoliowise.adapters.functions import InvokedMarketWarmer, lambda_client
+from portfoliowise.application.scheduled_jobs import warm_portfolio
+from portfoliowise.domain.errors import ValidationError
+from portfoliowise.handlers.container import Container
+from portfoliowise.handlers.jobs import Job, build_jobs
+
+logger = Logger(service="scheduled")
+copy_config_to_registered_loggers(source_logger=logger)
+container = Container()
+_jobs: dict[str, Job] = {}
+_warmer: list[InvokedMarketWarmer] = []
+
+
+def warmer() -> InvokedMarketWarmer:
+    if not _warmer:
+        _warmer.append(
+            InvokedMarketWarmer(lambda_client(), os.environ.get("MARKET_FUNCTION_NAME", ""))
+        )
+    return _warmer[0]
+
+
+def jobs() -> dict[str, Job]:
+    """Built on first use (the clients are cheap; the bucket name is checked then)."""
+    if not _jobs:
+        _jobs.update(
+            build_jobs(
+                repository=container.portfolios(),
+                backups=container.backups(),
+                reference=container.backups(),
+                warmer=warmer(),
+                clock=container.clock(),
+            )
+        )
+    return _jobs
+
+
+def run_job(name: str) -> dict[str, Any]:
+    job = jobs().get(name)
+    if job is None:
+        raise ValidationError(f"unknown job {name!r}: one of {', '.join(sorted(jobs()))}")
+    report = job()
+    logger.info("job done", extra={"report": report})
+    return dict(report)
+
+
+class PortfolioEventDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    eventId: str  # the wire's camelCase names
+    userId: str
+    portfolioId: str
+
+
+class PortfolioEvent(EventBridgeModel):
+    detail: PortfolioEventDetail
+
+
+def on_domain_event(event: dict[str, Any]) -> dict[str, Any]:
+    envelope: PortfolioEvent = parse(event=event, model=PortfolioEvent)
+    detail = envelope.detail
+    logger.append_keys(event_id=detail.eventId, detail_type=envelope.detail_type)
+    report = warm_portfolio(container.portfolios(), warmer(), detail.userId, detail.portfolioId)
+    logger.info("domain event handled", extra={"report": report})
+    return dict(report)
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "job" in event:
+        return run_job(str(event["job"]))
+    if "detail-type" in event:
+        return on_domain_event(event)
+    raise ValidationError("neither a scheduled job nor an EventBridge event")

@@ -1,0 +1,118 @@
+"""Market routes: quotes (at most 100), history, and the existing app's market data. An
+unpriced symbol is reported as unavailable, never with a made-up price."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api_harness import assert_error_shape, call, market_service
+from dependency_injector import providers
+
+from portfoliowise.adapters.clock import FixedClock
+from portfoliowise.handlers.container import Container
+
+
+def test_quotes_carry_price_currency_status_and_source(app: Any) -> None:
+    status, _, body = call(app, "market_quotes.json", query={"symbols": "7203.T, AAPL,USDJPY"})
+    assert status == 200, body
+    assert list(body["quotes"]) == ["7203", "AAPL", "USD-JPY"]
+    aapl = body["quotes"]["AAPL"]
+    assert aapl["price"] == "200"
+    assert aapl["currency"] == "USD"
+    assert aapl["changePercent"] == "0.5"
+    assert aapl["status"] == "live"
+    assert aapl["source"] == "fake"
+    assert body["quotes"]["USD-JPY"]["price"] == "150"
+
+
+def test_quotes_need_no_session(app: Any) -> None:
+    status, _, _ = call(app, "market_quotes.json", user=None)
+    assert status == 200
+
+
+def test_an_unpriced_symbol_is_unavailable_without_a_price(app: Any) -> None:
+    status, _, body = call(app, "market_quotes.json", query={"symbols": "GOOG"})
+    assert status == 200
+    assert body["quotes"]["GOOG"]["status"] == "unavailable"
+    assert body["quotes"]["GOOG"]["price"] is None
+
+
+def test_more_than_100_symbols_is_400(app: Any) -> None:
+    symbols = ",".join(f"A{i}" for i in range(101))
+    status, _, body = call(app, "market_quotes.json", query={"symbols": symbols})
+    assert status == 400
+    assert_error_shape(status, body)
+
+
+def test_bad_or_missing_symbols_are_400(app: Any) -> None:
+    for query in ({"symbols": "not a symbol!"}, {"symbols": " , "}, {}):
+        status, _, body = call(app, "market_quotes.json", query=query)
+        assert status == 400, query
+        assert_error_shape(status, body)
+
+
+def test_history_answers_daily_closes(app: Any) -> None:
+    status, _, body = call(app, "market_history.json")
+    assert status == 200, body
+    assert body["symbol"] == "AAPL"
+    assert body["closes"][-1]["close"] == "101.25"  # the last settled session
+    assert body["closes"][-1]["volume"] is None
+    status, _, body = call(app, "market_history.json", query={"symbol": "AAPL", "range": "7y"})
+    assert status == 400
+    assert_error_shape(status, body)
+
+
+def test_legacy_market_data_in_the_existing_apps_shape(app: Any) -> None:
+    status, _, body = call(
+        app, "legacy_market_data.json", query={"type": "us-stock", "symbols": "AAPL,MSFT,GOOG"}
+    )
+    assert status == 200, body
+    assert body["success"] is True
+    aapl = body["data"]["AAPL"]
+    assert {k: aapl[k] for k in ("ticker", "price", "change", "changePercent", "currency")} == {
+        "ticker": "AAPL",
+        "price": "200",
+        "change": "1.5",
+        "changePercent": "0.5",
+        "currency": "USD",
+    }
+    assert aapl["name"] == "AAPL Inc."
+    assert aapl["lastUpdated"] == "2026-11-27T06:00:00+00:00"
+    assert body["data"]["GOOG"]["price"] is None
+    assert body["data"]["GOOG"]["status"] == "unavailable"
+    assert body["unavailable"] == ["GOOG"]
+
+
+def test_legacy_rates_are_keyed_like_usd_jpy(app: Any) -> None:
+    status, _, body = call(
+        app, "legacy_market_data.json", query={"type": "exchange-rate", "symbols": "USDJPY"}
+    )
+    assert status == 200, body
+    assert list(body["data"]) == ["USD-JPY"]
+    assert body["data"]["USD-JPY"]["price"] == "150"
+    assert body["data"]["USD-JPY"]["currency"] == "JPY"
+
+
+def test_legacy_jp_stock_keeps_the_requested_code(app: Any) -> None:
+    status, _, body = call(
+        app, "legacy_market_data.json", query={"type": "jp-stock", "symbols": "7203"}
+    )
+    assert status == 200, body
+    assert body["data"]["7203"]["price"] == "2500"
+
+
+def test_legacy_type_mismatch_and_unknown_type_are_400(app: Any) -> None:
+    for query in ({"type": "jp-stock", "symbols": "AAPL"}, {"type": "crypto", "symbols": "BTC"}):
+        status, _, body = call(app, "legacy_market_data.json", query=query)
+        assert status == 400, query
+        assert_error_shape(status, body)
+
+
+def test_when_every_source_fails_nothing_is_invented(
+    app: Any, container: Container, clock: FixedClock
+) -> None:
+    container.market.override(providers.Object(market_service(clock, failing=True)))
+    status, _, body = call(app, "legacy_market_data.json")
+    assert status == 200
+    assert body["data"]["AAPL"]["price"] is None
+    assert body["data"]["AAPL"]["status"] == "unavailable"

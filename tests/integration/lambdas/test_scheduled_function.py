@@ -1,0 +1,189 @@
+"""The scheduled function: the cron rules' `{"job": ...}` inputs and the domain events
+routed to it, with its container's adapters replaced by in-memory ones and the market
+function behind a fake warmer; and the invoke of the market function at its boundary."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from datetime import UTC, date, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+from dependency_injector import providers
+
+from portfoliowise.adapters.clock import FixedClock
+from portfoliowise.adapters.functions import InvokedMarketWarmer
+from portfoliowise.adapters.market.jpx import JpxSymbolMaster
+from portfoliowise.adapters.memory import (
+    InMemoryAuditLog,
+    InMemoryBlobStore,
+    InMemoryPortfolioRepository,
+)
+from portfoliowise.application.scheduled_jobs import WarmReport
+from portfoliowise.domain.audit import RequestContext, audit_entries
+from portfoliowise.domain.errors import SourceUnavailable, ValidationError
+from portfoliowise.domain.market import ListedIssue
+from portfoliowise.domain.money import JPY
+from portfoliowise.domain.portfolio import Holding, Portfolio
+from portfoliowise.handlers.local_server import LocalContext
+
+NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)  # a Sunday, 02:00 UTC: the backup's time
+
+
+class FakeWarmer:
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], list[str]]] = []
+
+    def warm(self, symbols: Sequence[str], pairs: Sequence[str]) -> WarmReport:
+        self.calls.append((list(symbols), list(pairs)))
+        return WarmReport(priced=len(symbols) + len(pairs), unavailable=[])
+
+
+@pytest.fixture
+def function() -> Iterator[tuple[Any, FakeWarmer, InMemoryBlobStore]]:
+    from portfoliowise.handlers.lambdas import scheduled
+
+    repo = InMemoryPortfolioRepository(InMemoryAuditLog())
+    portfolio = Portfolio.create(
+        user_id="u1",
+        portfolio_id="p1",
+        name="NISA",
+        base_currency=JPY,
+        at=NOW,
+        holdings=[Holding.of("7203", 100), Holding.of("VTI", 3)],
+    )
+    repo.add(portfolio, audit_entries(portfolio.pull_events(), RequestContext()))
+    blobs = InMemoryBlobStore()
+    # A symbol master refreshed this week: the cache-warm job does not download it again.
+    toyota = ListedIssue(
+        "7203", "トヨタ自動車", "プライム", "3700", "輸送用機器", "6", "自動車・輸送機"
+    )
+    JpxSymbolMaster([toyota], date(2026, 11, 27)).save(blobs)
+    warmer = FakeWarmer()
+    with ExitStack() as stack:
+        for name, value in (("portfolios", repo), ("backups", blobs), ("clock", FixedClock(NOW))):
+            provider = getattr(scheduled.container, name)
+            stack.enter_context(provider.override(providers.Object(value)))
+        scheduled._jobs.clear()
+        scheduled._warmer[:] = [warmer]
+        yield scheduled, warmer, blobs
+    scheduled._jobs.clear()
+    scheduled._warmer.clear()
+
+
+def test_the_backup_rule_backs_up_with_the_sunday_copy(function: Any) -> None:
+    scheduled, _warmer, blobs = function
+    report = scheduled.handler({"job": "backup"}, LocalContext(aws_request_id="r1"))
+    assert report["prefixes"] == ["daily/2026-11-29/", "weekly/2026-W48/"]
+    assert "daily/2026-11-29/manifest.json" in blobs.list("daily/")
+
+
+def test_the_cache_warm_rule_asks_the_market_function_for_every_held_symbol(
+    function: Any,
+) -> None:
+    scheduled, warmer, _blobs = function
+    report = scheduled.handler({"job": "cache-warm"}, LocalContext(aws_request_id="r2"))
+    assert warmer.calls == [(["7203", "VTI"], ["USD-JPY"])]
+    assert report["priced"] == 3
+    assert report["symbolMaster"]["status"] == "fresh"
+
+
+def test_a_domain_event_prices_the_changed_portfolio(function: Any) -> None:
+    scheduled, warmer, _blobs = function
+    event = {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "HoldingAdded",
+        "source": "portfoliowise.portfolio",
+        "account": "123456789012",
+        "time": "2026-11-29T01:59:00Z",
+        "region": "ap-northeast-1",
+        "resources": [],
+        "detail": {
+            "eventId": "e-1",
+            "occurredAt": "2026-11-29T01:59:00Z",
+            "userId": "u1",
+            "portfolioId": "p1",
+            "symbol": "VTI",
+        },
+    }
+    report = scheduled.handler(event, LocalContext(aws_request_id="r3"))
+    assert report == {"job": "warm-portfolio", "priced": 3, "unavailable": []}
+    scheduled.handler(event, LocalContext(aws_request_id="r4"))  # redelivered: same again
+    assert warmer.calls == [(["7203", "VTI"], ["USD-JPY"])] * 2
+
+
+@pytest.mark.parametrize("event", [{"job": "defrag"}, {"hello": "world"}])
+def test_an_unknown_input_fails_the_invocation(function: Any, event: dict[str, Any]) -> None:
+    scheduled, _warmer, _blobs = function
+    with pytest.raises(ValidationError):
+        scheduled.handler(event, LocalContext(aws_request_id="r5"))
+
+
+def _payload(document: object) -> StreamingBody:
+    raw = json.dumps(document).encode()
+    return StreamingBody(io.BytesIO(raw), len(raw))
+
+
+def test_the_market_function_is_invoked_synchronously_with_the_warm_request() -> None:
+    client = boto3.client("lambda", region_name="ap-northeast-1")
+    with Stubber(client) as stub:
+        stub.add_response(
+            "invoke",
+            {"StatusCode": 200, "Payload": _payload({"priced": 2, "unavailable": ["ZZZZ"]})},
+            {
+                "FunctionName": "pw-market",
+                "InvocationType": "RequestResponse",
+                "Payload": json.dumps(
+                    {"warm": {"symbols": ["7203", "ZZZZ"], "pairs": ["USD-JPY"]}}
+                ).encode(),
+            },
+        )
+        report = InvokedMarketWarmer(client, "pw-market").warm(["7203", "ZZZZ"], ["USD-JPY"])
+    assert report == WarmReport(priced=2, unavailable=["ZZZZ"])
+
+
+def test_a_failed_market_function_is_source_unavailable() -> None:
+    client = boto3.client("lambda", region_name="ap-northeast-1")
+    with Stubber(client) as stub:
+        stub.add_response(
+            "invoke",
+            {
+                "StatusCode": 200,
+                "FunctionError": "Unhandled",
+                "Payload": _payload({"errorMessage": "Task timed out after 30.03 seconds"}),
+            },
+        )
+        with pytest.raises(SourceUnavailable, match="timed out"):
+            InvokedMarketWarmer(client, "pw-market").warm(["7203"], [])
+
+
+def test_the_market_function_warms_what_it_is_asked_for() -> None:
+    from portfoliowise.handlers.lambdas import market
+
+    class Market:
+        def __init__(self) -> None:
+            self.asked: list[list[str]] = []
+
+        def get_quotes(self, symbols: Sequence[str]) -> dict[str, Any]:
+            self.asked.append(list(symbols))
+            return {}  # nothing priced: every source down, nothing cached
+
+        def get_rates(self, pairs: Sequence[str]) -> dict[str, Any]:
+            self.asked.append(list(pairs))
+            return {}
+
+    fake = Market()
+    with market.container.market.override(providers.Object(fake)):
+        answer = market.handler(
+            {"warm": {"symbols": ["7203"], "pairs": ["USD-JPY"]}},
+            LocalContext(aws_request_id="r6"),
+        )
+    assert answer == {"priced": 0, "unavailable": []}
+    assert fake.asked == [["7203"], ["USD-JPY"]]
