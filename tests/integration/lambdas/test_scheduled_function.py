@@ -25,6 +25,7 @@ from portfoliowise.adapters.memory import (
     InMemoryBlobStore,
     InMemoryPortfolioRepository,
 )
+from portfoliowise.application.market_service import MarketCounters
 from portfoliowise.application.scheduled_jobs import WarmReport
 from portfoliowise.domain.audit import RequestContext, audit_entries
 from portfoliowise.domain.errors import SourceUnavailable, ValidationError
@@ -170,6 +171,7 @@ def test_the_market_function_warms_what_it_is_asked_for() -> None:
     class Market:
         def __init__(self) -> None:
             self.asked: list[list[str]] = []
+            self.counters = MarketCounters()
 
         def get_quotes(self, symbols: Sequence[str]) -> dict[str, Any]:
             self.asked.append(list(symbols))

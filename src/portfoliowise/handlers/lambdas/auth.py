@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portfoliowise.handlers.api.app import build_app
 from portfoliowise.handlers.container import Container
+from portfoliowise.handlers.lambdas import telemetry
 
 logger = Logger(service="auth")
 copy_config_to_registered_loggers(source_logger=logger)
@@ -25,6 +26,13 @@ auth_service = container.auth_service()
 app = build_app(container, include=("auth",))
 
 
+metrics = telemetry.metrics("auth")
+
+
+@metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    telemetry.count_request(metrics, event, response)
+    telemetry.count_sign_in(metrics, event, response)
+    return response

@@ -17,6 +17,7 @@ from portfoliowise.adapters.functions.market_warmer import WARM_REQUEST
 from portfoliowise.application.scheduled_jobs import ServiceWarmer
 from portfoliowise.handlers.api.app import build_app
 from portfoliowise.handlers.container import Container
+from portfoliowise.handlers.lambdas import telemetry
 
 logger = Logger(service="market")
 copy_config_to_registered_loggers(source_logger=logger)
@@ -32,8 +33,17 @@ def warm(request: dict[str, Any]) -> dict[str, Any]:
     return {"priced": report.priced, "unavailable": report.unavailable}
 
 
+metrics = telemetry.metrics("market")
+
+
+@metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    before = container.market().counters.snapshot()
     if WARM_REQUEST in event and "httpMethod" not in event:
-        return warm(event[WARM_REQUEST])
-    return app.resolve(event, context)
+        answer = warm(event[WARM_REQUEST])
+    else:
+        answer = app.resolve(event, context)
+        telemetry.count_request(metrics, event, answer)
+    telemetry.count_market(metrics, before, container.market().counters.snapshot())
+    return answer

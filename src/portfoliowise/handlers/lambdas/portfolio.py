@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portfoliowise.handlers.api.app import build_app
 from portfoliowise.handlers.container import Container
+from portfoliowise.handlers.lambdas import telemetry
 
 logger = Logger(service="portfolio")
 copy_config_to_registered_loggers(source_logger=logger)
@@ -22,6 +23,13 @@ container.market.override(container.cached_market)
 app = build_app(container, include=("portfolio",))
 
 
+metrics = telemetry.metrics("portfolio")
+
+
+@metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    telemetry.count_request(metrics, event, response)
+    telemetry.count_portfolio_write(metrics, event, response)
+    return response
