@@ -189,3 +189,21 @@ def test_the_market_function_warms_what_it_is_asked_for() -> None:
         )
     assert answer == {"priced": 0, "unavailable": []}
     assert fake.asked == [["7203"], ["USD-JPY"]]
+
+
+def test_the_scheduled_function_imports_no_heavy_sdk(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, portfoliowise.handlers.lambdas.scheduled\n"
+        "print(sorted(m for m in ('yfinance', 'pandas', 'numpy', 'openai', 'curl_cffi')"
+        " if m in sys.modules))"
+    )
+    env = {**os.environ, "PORTFOLIOWISE_MODE": "local", "PORTFOLIOWISE_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
