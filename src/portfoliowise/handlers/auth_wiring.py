@@ -256,13 +256,17 @@ def build_token_cipher(
     return LocalTokenCipher(load_or_create_key(path))
 
 
+def limiter_settings(config: Mapping[str, str]) -> tuple[int, timedelta]:
+    """`SIGN_IN_MAX_FAILURES` per `SIGN_IN_WINDOW_SECONDS` (default 5 per 900 s)."""
+    max_failures = int(config.get("SIGN_IN_MAX_FAILURES") or DEFAULT_MAX_FAILURES)
+    seconds = int(config.get("SIGN_IN_WINDOW_SECONDS") or DEFAULT_WINDOW_SECONDS)
+    return max_failures, timedelta(seconds=seconds)
+
+
 def build_attempt_limiter(config: Mapping[str, str]) -> AttemptLimiter:
-    return InMemoryAttemptLimiter(
-        max_failures=int(config.get("SIGN_IN_MAX_FAILURES") or DEFAULT_MAX_FAILURES),
-        window=timedelta(
-            seconds=int(config.get("SIGN_IN_WINDOW_SECONDS") or DEFAULT_WINDOW_SECONDS)
-        ),
-    )
+    """The in-process limiter (one server); the container gives Lambda the shared one."""
+    max_failures, window = limiter_settings(config)
+    return InMemoryAttemptLimiter(max_failures=max_failures, window=window)
 
 
 def build_session_authenticator(

@@ -21,12 +21,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
 from portfoliowise.adapters.blobs import LocalBlobStore, S3BlobStore, s3_client
 from portfoliowise.adapters.clock import SystemClock, UuidGenerator
 from portfoliowise.adapters.dynamodb import (
+    DynamoAttemptLimiter,
     DynamoAuditLog,
     DynamoPortfolioRepository,
     DynamoQuoteCache,
@@ -47,8 +49,11 @@ from portfoliowise.adapters.sqlite import SqliteStores, default_data_dir, open_s
 from portfoliowise.application.auth import AuthService
 from portfoliowise.application.market_service import MarketService
 from portfoliowise.application.portfolio_commands import PortfolioPorts
-from portfoliowise.domain.ports import Clock, QuoteCache, SessionStore
+from portfoliowise.domain.ports import AttemptLimiter, Clock, QuoteCache, SessionStore
 from portfoliowise.handlers.api.current_user import Authenticator
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 AWS = "aws"
 LOCAL = "local"
@@ -147,11 +152,32 @@ def _session_authenticator(
 
 
 def _auth_service(
-    environ: Mapping[str, str], sessions: SessionStore, clock: Clock, settings: Settings
+    environ: Mapping[str, str],
+    sessions: SessionStore,
+    clock: Clock,
+    settings: Settings,
+    limiter: AttemptLimiter,
 ) -> AuthService:
     from portfoliowise.handlers.auth_wiring import build_auth_service
 
-    return build_auth_service(environ, sessions, clock, data_dir=settings.data_dir, environ=environ)
+    return build_auth_service(
+        environ, sessions, clock, data_dir=settings.data_dir, environ=environ, limiter=limiter
+    )
+
+
+def _dynamo_limiter(
+    environ: Mapping[str, str], client: DynamoDBClient, names: TableNames
+) -> DynamoAttemptLimiter:
+    from portfoliowise.handlers.auth_wiring import limiter_settings
+
+    max_failures, window = limiter_settings(environ)
+    return DynamoAttemptLimiter(client, names, max_failures, window)
+
+
+def _local_limiter(environ: Mapping[str, str]) -> AttemptLimiter:
+    from portfoliowise.handlers.auth_wiring import build_attempt_limiter
+
+    return build_attempt_limiter(environ)
 
 
 class Container(containers.DeclarativeContainer):
@@ -212,8 +238,17 @@ class Container(containers.DeclarativeContainer):
     # The `Authenticator` of handlers/api/current_user.py: `SessionAuthenticator` over the
     # session store, with the CSRF keys from configuration (handlers/auth_wiring.py).
     authenticator = providers.Singleton(_session_authenticator, environ, sessions, clock, settings)
+    # Failed sign-ins per client IP: shared by every Lambda instance in the Session table;
+    # in process memory locally (one server).
+    attempt_limiter = providers.Selector(
+        mode,
+        aws=providers.Singleton(_dynamo_limiter, environ, dynamodb, table_names),
+        local=providers.Singleton(_local_limiter, environ),
+    )
     # The sign-in use cases (Google, dev login when enabled outside Lambda, sessions).
-    auth_service = providers.Singleton(_auth_service, environ, sessions, clock, settings)
+    auth_service = providers.Singleton(
+        _auth_service, environ, sessions, clock, settings, attempt_limiter
+    )
 
 
 def container_from_env(environ: Mapping[str, str] | None = None) -> Container:

@@ -13,10 +13,14 @@ from dependency_injector import providers
 
 from portfoliowise.adapters.blobs import LocalBlobStore, S3BlobStore
 from portfoliowise.adapters.clock import FixedClock
-from portfoliowise.adapters.dynamodb import DynamoAuditLog, DynamoPortfolioRepository
+from portfoliowise.adapters.dynamodb import (
+    DynamoAttemptLimiter,
+    DynamoAuditLog,
+    DynamoPortfolioRepository,
+)
 from portfoliowise.adapters.events import EventBridgePublisher, InProcessBus
 from portfoliowise.adapters.sqlite import SqlitePortfolioRepository
-from portfoliowise.application.auth import SessionAuthenticator
+from portfoliowise.application.auth import InMemoryAttemptLimiter, SessionAuthenticator
 from portfoliowise.domain.errors import Unauthenticated
 from portfoliowise.handlers.api.app import build_app
 from portfoliowise.handlers.container import (
@@ -61,6 +65,8 @@ def test_aws_mode_wires_dynamodb_s3_and_eventbridge() -> None:
     events = container.events()
     assert isinstance(events, EventBridgePublisher)
     assert events.bus_name == "pw-bus"
+    # failed sign-ins are counted where every Lambda instance sees them
+    assert isinstance(container.attempt_limiter(), DynamoAttemptLimiter)
 
 
 def test_aws_mode_without_a_backup_bucket_is_a_configuration_error() -> None:
@@ -75,6 +81,7 @@ def test_local_mode_wires_sqlite_local_blobs_and_the_in_process_bus(tmp_path: Pa
         assert isinstance(container.portfolios(), SqlitePortfolioRepository)
         assert isinstance(container.backups(), LocalBlobStore)
         assert isinstance(container.events(), InProcessBus)
+        assert isinstance(container.attempt_limiter(), InMemoryAttemptLimiter)
         assert (tmp_path / "portfoliowise.db").exists()
     finally:
         container.sqlite().close()

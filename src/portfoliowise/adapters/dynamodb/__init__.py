@@ -1,6 +1,7 @@
 """DynamoDB adapters (AWS mode): the Portfolio, Audit, Session and Cache tables of the
 design, over boto3's low-level client. Key formats live only in this package."""
 
+from portfoliowise.adapters.dynamodb.attempts import DynamoAttemptLimiter
 from portfoliowise.adapters.dynamodb.audit import DynamoAuditLog
 from portfoliowise.adapters.dynamodb.batch import Backoff
 from portfoliowise.adapters.dynamodb.client import dynamodb_client
@@ -13,6 +14,7 @@ from portfoliowise.adapters.dynamodb.tables import TableNames
 __all__ = [
     "TABLES",
     "Backoff",
+    "DynamoAttemptLimiter",
     "DynamoAuditLog",
     "DynamoPortfolioRepository",
     "DynamoQuoteCache",
