@@ -4,6 +4,9 @@ are percentages as decimal strings with 4 decimals."""
 
 from __future__ import annotations
 
+import json
+import re
+import secrets
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -24,6 +27,22 @@ def pct_display(value: Decimal) -> str:
     """A percentage for tables: rounded half up to 2 decimals (never truncated), no -0.00."""
     rounded = value.quantize(PCT_DISPLAY, ROUND_HALF_UP)
     return str(rounded.copy_abs() if rounded.is_zero() else rounded)
+
+
+def json_with_numbers(document: object) -> str:
+    """JSON where every `Decimal` is a JSON number with exactly its digits (`301.45`, never
+    a float's approximation): for contracts that want numbers, such as the existing app's
+    market data. Everywhere else amounts are decimal strings. Each call marks its numbers
+    with a fresh random tag, so no string in the document can pass for one."""
+    tag = secrets.token_hex(8)
+
+    def marker(value: object) -> str:
+        if isinstance(value, Decimal) and value.is_finite():
+            return f"{tag}:{format(value, 'f')}"
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+    text = json.dumps(document, ensure_ascii=False, default=marker)
+    return re.sub(f'"{tag}:(-?[0-9]+(?:\\.[0-9]+)?)"', r"\1", text)
 
 
 def plain(value: Decimal) -> str:

@@ -83,7 +83,7 @@ def test_the_market_function_answers_a_recorded_event() -> None:
     with function.container.market.override(providers.Object(fakes.market())):
         answer = function.handler(make_event("legacy_market_data.json"), LambdaContext())
     assert answer["statusCode"] == 200
-    assert json.loads(answer["body"])["data"]["AAPL"]["price"] == "200"
+    assert json.loads(answer["body"])["data"]["AAPL"]["price"] == 200
     portfolio = function.handler(make_event("list_portfolios.json"), LambdaContext())
     assert portfolio["statusCode"] == 404  # not one of this function's routes
 

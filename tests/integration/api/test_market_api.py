@@ -71,9 +71,9 @@ def test_legacy_market_data_in_the_existing_apps_shape(app: Any) -> None:
     aapl = body["data"]["AAPL"]
     assert {k: aapl[k] for k in ("ticker", "price", "change", "changePercent", "currency")} == {
         "ticker": "AAPL",
-        "price": "200",
-        "change": "1.5",
-        "changePercent": "0.5",
+        "price": 200,  # numbers, as the existing app expects
+        "change": 1.5,
+        "changePercent": 0.5,
         "currency": "USD",
     }
     assert aapl["name"] == "AAPL Inc."
@@ -89,7 +89,7 @@ def test_legacy_rates_are_keyed_like_usd_jpy(app: Any) -> None:
     )
     assert status == 200, body
     assert list(body["data"]) == ["USD-JPY"]
-    assert body["data"]["USD-JPY"]["price"] == "150"
+    assert body["data"]["USD-JPY"]["price"] == 150
     assert body["data"]["USD-JPY"]["currency"] == "JPY"
 
 
@@ -98,7 +98,7 @@ def test_legacy_jp_stock_keeps_the_requested_code(app: Any) -> None:
         app, "legacy_market_data.json", query={"type": "jp-stock", "symbols": "7203"}
     )
     assert status == 200, body
-    assert body["data"]["7203"]["price"] == "2500"
+    assert body["data"]["7203"]["price"] == 2500
 
 
 def test_legacy_type_mismatch_and_unknown_type_are_400(app: Any) -> None:
@@ -116,3 +116,19 @@ def test_when_every_source_fails_nothing_is_invented(
     assert status == 200
     assert body["data"]["AAPL"]["price"] is None
     assert body["data"]["AAPL"]["status"] == "unavailable"
+
+
+def test_legacy_numbers_are_written_with_exactly_their_digits() -> None:
+    import json
+    from decimal import Decimal
+
+    from portfoliowise.handlers.presenters import json_with_numbers
+
+    text = json_with_numbers({"price": Decimal("301.45"), "change": Decimal("-0.0001")})
+    assert text == '{"price": 301.45, "change": -0.0001}'
+    assert json.loads(text, parse_float=Decimal) == {
+        "price": Decimal("301.45"),
+        "change": Decimal("-0.0001"),
+    }
+    # a string that looks like a marker stays a string
+    assert json_with_numbers({"name": "0123456789abcdef:5"}) == '{"name": "0123456789abcdef:5"}'

@@ -16,7 +16,7 @@ from portfoliowise.application.market_service import MAX_SYMBOLS, MarketService
 from portfoliowise.domain.errors import ValidationError
 from portfoliowise.domain.instruments import Market, parse_symbol
 from portfoliowise.domain.quotes import Quote, QuoteStatus
-from portfoliowise.handlers.presenters import plain
+from portfoliowise.handlers.presenters import json_with_numbers, plain
 
 if TYPE_CHECKING:
     from portfoliowise.handlers.container import Container
@@ -78,13 +78,15 @@ def quote_json(quote: Quote) -> dict[str, Any]:
 
 
 def legacy_quote_json(requested: str, quote: Quote) -> dict[str, Any]:
-    """One entry of the existing app's `data` map."""
+    """One entry of the existing app's `data` map. Its numbers stay `Decimal` here and are
+    written as JSON numbers with exactly their digits (`json_with_numbers`), as that app
+    expects numbers."""
     entry = {
         "ticker": requested,
         "symbol": quote.symbol,
-        "price": None if quote.price is None else plain(quote.price.amount),
-        "change": _number(quote.change),
-        "changePercent": _number(quote.change_percent),
+        "price": None if quote.price is None else quote.price.amount,
+        "change": quote.change,
+        "changePercent": quote.change_percent,
         "name": quote.name or requested,
         "currency": None if quote.price is None else quote.price.currency.code,
         "source": quote.source,
@@ -167,13 +169,16 @@ def build_router(container: Container) -> Router:
         else:
             found = service.get_quotes(list(requested))
         data = {requested[s]: legacy_quote_json(requested[s], q) for s, q in found.items()}
-        return _json(
-            {
-                "success": True,
-                "data": data,
-                "unavailable": [key for key, entry in data.items() if entry["price"] is None],
-                "source": "portfoliowise",
-            }
+        document = {
+            "success": True,
+            "data": data,
+            "unavailable": [key for key, entry in data.items() if entry["price"] is None],
+            "source": "portfoliowise",
+        }
+        return Response(
+            status_code=200,
+            content_type=content_types.APPLICATION_JSON,
+            body=json_with_numbers(document),
         )
 
     return router
