@@ -82,23 +82,27 @@ def held_symbols(repository: PortfolioRepository) -> tuple[list[str], list[str]]
     symbols: set[str] = set()
     pairs: set[str] = set()
     for portfolio in repository.all_portfolios():
-        base = portfolio.base_currency.code
-        for holding in portfolio.holdings:
-            symbols.add(holding.symbol)
-            currency = holding.instrument.currency.code
-            if currency != base:
-                pairs.add(f"{currency}-{base}")
-        symbols |= _target_symbols(portfolio)
+        mine, rates = _priced_by(portfolio)
+        symbols |= mine
+        pairs |= rates
     return sorted(symbols), sorted(pairs)
 
 
-def _target_symbols(portfolio: Portfolio) -> set[str]:
-    found = set()
+def _priced_by(portfolio: Portfolio) -> tuple[set[str], set[str]]:
+    """What valuing `portfolio` needs: its held and targeted symbols (FX targets aside),
+    and a rate from each holding's quote currency to the base currency."""
+    base = portfolio.base_currency.code
+    symbols = {h.symbol for h in portfolio.holdings}
+    pairs = {
+        f"{h.instrument.currency.code}-{base}"
+        for h in portfolio.holdings
+        if h.instrument.currency.code != base
+    }
     for symbol in portfolio.targets:
         instrument = parse_symbol(symbol)
         if instrument.market is not Market.FX:
-            found.add(instrument.symbol)
-    return found
+            symbols.add(instrument.symbol)
+    return symbols, pairs
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -130,16 +134,8 @@ def warm_portfolio(
         portfolio = repository.get(user_id, portfolio_id)
     except NotFoundError:
         return {"job": "warm-portfolio", "skipped": "portfolio not found"}
-    symbols = sorted({h.symbol for h in portfolio.holdings} | _target_symbols(portfolio))
-    base = portfolio.base_currency.code
-    pairs = sorted(
-        {
-            f"{h.instrument.currency.code}-{base}"
-            for h in portfolio.holdings
-            if h.instrument.currency.code != base
-        }
-    )
-    result = warmer.warm(symbols, pairs)
+    symbols, pairs = _priced_by(portfolio)
+    result = warmer.warm(sorted(symbols), sorted(pairs))
     return {"job": "warm-portfolio", "priced": result.priced, "unavailable": result.unavailable}
 
 

@@ -573,12 +573,15 @@ def _exchange_lots(lines: list[_Line], budget: Decimal, currency: Currency) -> N
         )
         if not donors:
             return
-        if not any(_exchange_one(lines, c, donors, budget, current, currency) for c in candidates):
+        if not any(
+            _exchange_one(lines, targets, c, donors, budget, current, currency) for c in candidates
+        ):
             return
 
 
 def _exchange_one(
     lines: list[_Line],
+    targets: list[Decimal],
     candidate: _Line,
     donors: list[_Line],
     budget: Decimal,
@@ -599,7 +602,6 @@ def _exchange_one(
         back = int((over / donor.step_value).to_integral_value(ROUND_CEILING))
         keep = max(donor.buy_steps - back, 0)
         _set_buy(donor, keep if keep >= donor.min_steps else 0, currency)
-    targets = [line.target for line in lines]
     within_budget = _charged(lines) - _credited(lines) <= budget
     if within_budget and _distance_after(lines, targets) < current - _EXCHANGE_GAIN:
         return True

@@ -13,20 +13,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from portfoliowise.adapters.blobs import LocalBlobStore
 from portfoliowise.adapters.clock import SystemClock
-from portfoliowise.adapters.sqlite import default_data_dir, open_sqlite_stores
+from portfoliowise.adapters.sqlite import default_data_dir
 from portfoliowise.application.backup import plan_restore, restore, run_backup
 from portfoliowise.domain.errors import ValidationError
-
-BACKUPS_DIR = "backups"
-"""The local mirror of the backups bucket, inside the data directory."""
+from portfoliowise.handlers.container import BACKUPS_DIR, local_container
 
 PREVIEW = 10  # portfolios named when stating what a restore overwrites
-
-
-def local_backups(data_dir: Path) -> LocalBlobStore:
-    return LocalBlobStore(data_dir / BACKUPS_DIR)
 
 
 def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
@@ -74,12 +67,12 @@ def _bar(what: str) -> Iterator[Callable[[int, int], None]]:
 def cmd_backup(args: argparse.Namespace) -> int:
     day = _day(args.date)
     data_dir: Path = args.data_dir or default_data_dir()
-    stores = open_sqlite_stores(data_dir, SystemClock())
+    container = local_container(data_dir)
     try:
         with _bar("backup") as progress:
-            report = run_backup(stores.portfolios, local_backups(data_dir), day, progress)
+            report = run_backup(container.portfolios(), container.backups(), day, progress)
     finally:
-        stores.close()
+        container.sqlite().close()
     where = ", ".join(report.prefixes)
     print(
         f"backed up {report.portfolios} portfolio(s) of {report.users} user(s) "
@@ -91,10 +84,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir or default_data_dir()
-    clock = SystemClock()
-    stores = open_sqlite_stores(data_dir, clock)
+    container = local_container(data_dir)
     try:
-        plan = plan_restore(stores.portfolios, local_backups(data_dir), args.label)
+        plan = plan_restore(container.portfolios(), container.backups(), args.label)
         if plan.overwrites and not args.yes:
             named = ", ".join(plan.overwrites[:PREVIEW])
             more = (
@@ -107,9 +99,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
                 f"portfolio(s) ({named}{more}): pass --yes to overwrite them"
             )
         with _bar("restore") as progress:
-            written = restore(stores.portfolios, plan, clock, progress=progress)
+            written = restore(container.portfolios(), plan, container.clock(), progress=progress)
     finally:
-        stores.close()
+        container.sqlite().close()
     print(
         f"restored {written} portfolio(s) from {plan.prefix}: {len(plan.creates)} created, "
         f"{len(plan.overwrites)} overwritten (checksums verified)"

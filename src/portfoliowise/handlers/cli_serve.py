@@ -27,7 +27,7 @@ from portfoliowise.application.portfolio_commands import create_portfolio
 from portfoliowise.application.scheduled_jobs import SCHEDULES, Purge, ServiceWarmer
 from portfoliowise.domain.audit import RequestContext
 from portfoliowise.handlers.api.app import build_app
-from portfoliowise.handlers.container import Container, container_from_env
+from portfoliowise.handlers.container import Container, local_container
 from portfoliowise.handlers.jobs import build_jobs
 from portfoliowise.handlers.local_scheduler import Scheduler
 from portfoliowise.handlers.local_server import LocalServer
@@ -61,14 +61,10 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     serve.set_defaults(handler=cmd_serve)
 
 
-def local_environ(
-    base: Mapping[str, str], data_dir: Path, *, demo: bool, dev_login: bool
-) -> dict[str, str]:
-    """The configuration of the local server: the embedded mode on `data_dir`, the dev
-    login when asked, and with `--demo` the sample prices after the configured sources."""
+def local_environ(base: Mapping[str, str], *, demo: bool, dev_login: bool) -> dict[str, str]:
+    """The configuration of the local server: the dev login when asked, and with `--demo`
+    the sample prices after the configured sources."""
     environ = dict(base)
-    environ["PORTFOLIOWISE_MODE"] = "local"
-    environ["PORTFOLIOWISE_DATA_DIR"] = str(data_dir)
     environ["DEV_LOGIN"] = "1" if dev_login else ""
     if demo:
         for setting, default in (
@@ -112,8 +108,8 @@ def _purges(stores: SqliteStores, container: Container) -> list[Purge]:
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     data_dir: Path = args.data_dir or default_data_dir()
-    environ = local_environ(os.environ, data_dir, demo=args.demo, dev_login=args.dev_login)
-    container = container_from_env(environ)
+    environ = local_environ(os.environ, demo=args.demo, dev_login=args.dev_login)
+    container = local_container(data_dir, environ)
     clock = container.clock()
     stores = container.sqlite()
     app = build_app(container)  # auth (with the dev login when asked), portfolio, market

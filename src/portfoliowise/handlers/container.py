@@ -257,3 +257,12 @@ def container_from_env(environ: Mapping[str, str] | None = None) -> Container:
     if environ is not None:
         container.environ.override(providers.Object(environ))
     return container
+
+
+def local_container(data_dir: Path, environ: Mapping[str, str] | None = None) -> Container:
+    """A container on the embedded store of `data_dir` (SQLite, local blobs, in-process
+    bus), configured by `environ` otherwise (default: the process environment)."""
+    base = os.environ if environ is None else environ
+    return container_from_env(
+        {**base, "PORTFOLIOWISE_MODE": LOCAL, "PORTFOLIOWISE_DATA_DIR": str(data_dir)}
+    )

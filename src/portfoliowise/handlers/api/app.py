@@ -215,14 +215,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def document_of_every_route() -> str:
     """The document of the app with every router, built over a throw-away local data dir
     (the auth router's local keys are made there, not in the user's data dir)."""
-    import os
     import tempfile
+    from pathlib import Path
 
-    from portfoliowise.handlers.container import container_from_env
+    from portfoliowise.handlers.container import local_container
 
     with tempfile.TemporaryDirectory() as data_dir:
-        environ = {**os.environ, "PORTFOLIOWISE_MODE": "local", "PORTFOLIOWISE_DATA_DIR": data_dir}
-        container = container_from_env(environ)
+        container = local_container(Path(data_dir))
         try:
             return openapi_json(build_app(container))
         finally:
