@@ -1,12 +1,13 @@
 """Builds each Lambda function's code asset without Docker.
 
-For every function of the design (market, auth, portfolio, analysis, scheduled) this installs
+For every deployed function (market, auth, portfolio, scheduled) this installs
 the locked runtime dependencies as manylinux wheels for the Lambda platform (Python 3.12 on
 arm64) plus the `src/portfoliowise` package into `infra/cdk/build/assets/<function>/`, the
 directory that the Compute construct deploys with `Code.from_asset`.
 
-    python -m infra.cdk.build_assets            # all five functions
+    python -m infra.cdk.build_assets            # every function
     python -m infra.cdk.build_assets auth market
+    python -m infra.cdk.build_assets --platform host   # for this machine (tests only)
 
 How:
 - The pinned requirement list is `uv export --frozen --no-dev --no-hashes --no-emit-project`
@@ -28,6 +29,13 @@ How:
 - Cached: each asset records a hash of its requirement list and of the source tree; a re-run
   with nothing changed only prints the table.
 - Prints each asset's unzipped size and fails if any exceeds Lambda's 250 MB.
+
+`--platform host` builds the same assets for the interpreter running the build instead
+(`infra/cdk/build/host-assets/`): the same pinned versions, the same per-function filtering
+and pruning, with markers evaluated and wheels chosen for this machine. They are never
+deployed: the handler import test (tests/infra/test_handler_imports.py) imports each
+function's handler from its host asset, which an x86_64 machine cannot do with the arm64
+wheels' compiled extensions (pydantic_core, cryptography, ...).
 """
 
 from __future__ import annotations
@@ -45,22 +53,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.markers import Marker
+from packaging.markers import Marker, default_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SRC_PACKAGE = REPO_ROOT / "src" / "portfoliowise"
 DEFAULT_OUT = Path(__file__).resolve().parent / "build" / "assets"
+DEFAULT_HOST_OUT = Path(__file__).resolve().parent / "build" / "host-assets"
 
-FUNCTIONS: tuple[str, ...] = ("market", "auth", "portfolio", "analysis", "scheduled")
+# The analysis function (heavy and asynchronous like market: no exclusion) comes back with
+# the analysis issue, once its handler module exists.
+FUNCTIONS: tuple[str, ...] = ("market", "auth", "portfolio", "scheduled")
 
 # Heavy SDKs imported only where used (DESIGN.md "Rules of the house").
 HEAVY_PACKAGES = frozenset({"yfinance", "pandas", "numpy", "curl-cffi", "openai"})
 
 # Per function, the packages it must not carry (with what only they pull in). market fetches
-# quotes (yfinance); analysis is the other heavy, asynchronous function and keeps the full set.
+# quotes (yfinance) and keeps the full set.
 EXCLUDED_BY_FUNCTION: Mapping[str, frozenset[str]] = {
     "market": frozenset(),
-    "analysis": frozenset(),
     "auth": HEAVY_PACKAGES,
     "portfolio": HEAVY_PACKAGES,
     "scheduled": HEAVY_PACKAGES,
@@ -89,8 +99,13 @@ LAMBDA_MARKER_ENV: Mapping[str, str] = {
 }
 
 # Packages whose own test suites ship inside their wheels (about 26 MB for these two): never
-# imported at run time, pruned from the asset to keep market and analysis clear of 250 MB.
+# imported at run time, pruned from the asset to keep market clear of 250 MB.
 PRUNED_TEST_SUITES: tuple[str, ...] = ("pandas", "numpy")
+
+# What the Lambda Python runtime itself provides on sys.path (/var/runtime): boto3 and its
+# dependencies. Our assets bundle their own copy (see above); inline-code functions (the
+# secret rotation function) rely on the runtime's.
+LAMBDA_RUNTIME_PACKAGES: tuple[str, ...] = ("boto3",)
 
 PROJECT_NAME = "portfoliowise"
 _IGNORED_SOURCE_PARTS = frozenset({"__pycache__"})
@@ -99,6 +114,49 @@ _IGNORED_SOURCE_SUFFIXES = frozenset({".pyc", ".pyo"})
 
 class AssetBuildError(RuntimeError):
     """The installer failed or an asset is over Lambda's size limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """Where an asset is meant to run: which wheels to install and how to evaluate markers.
+
+    `python_platform` + `python_version` select wheels for another machine (uv's
+    `--python-platform`/`--python-version`); `interpreter` selects them for that interpreter
+    (uv's `--python`: its own tags)."""
+
+    name: str
+    marker_env: Mapping[str, str]
+    python_platform: str | None = None
+    python_version: str | None = None
+    interpreter: str | None = None
+
+    def describe(self) -> str:
+        """What goes into an asset's input hash."""
+        if self.python_platform is not None:
+            return f"{self.python_platform} cp{self.python_version}"
+        env = self.marker_env
+        return (
+            f"{self.name} {self.interpreter} {env.get('implementation_name')}"
+            f"{env.get('python_full_version')} {env.get('sys_platform')} "
+            f"{env.get('platform_machine')}"
+        )
+
+
+LAMBDA = Platform(
+    name="lambda",
+    marker_env=LAMBDA_MARKER_ENV,
+    python_platform=LAMBDA_PLATFORM,
+    python_version=LAMBDA_PYTHON_VERSION,
+)
+
+
+def host_platform() -> Platform:
+    """The interpreter running this code, on this machine (for tests: never deployed)."""
+    return Platform(
+        name="host",
+        marker_env={key: str(value) for key, value in default_environment().items()},
+        interpreter=sys.executable,
+    )
 
 
 def normalize(name: str) -> str:
@@ -115,8 +173,11 @@ class Requirement:
     marker: str | None
     parents: frozenset[str]
 
+    def applies_to(self, platform: Platform) -> bool:
+        return self.marker is None or Marker(self.marker).evaluate(dict(platform.marker_env))
+
     def applies_to_lambda(self) -> bool:
-        return self.marker is None or Marker(self.marker).evaluate(dict(LAMBDA_MARKER_ENV))
+        return self.applies_to(LAMBDA)
 
 
 def parse_export(text: str) -> list[Requirement]:
@@ -170,15 +231,39 @@ def dropped_packages(requirements: Sequence[Requirement], excluded: Iterable[str
     return dropped
 
 
-def requirements_for(requirements: Sequence[Requirement], function: str) -> list[str]:
-    """The pinned, marker-free lines to install for one function on Lambda."""
+def requirements_for(
+    requirements: Sequence[Requirement], function: str, platform: Platform | None = None
+) -> list[str]:
+    """The pinned, marker-free lines to install for one function on `platform` (Lambda)."""
+    target = platform or LAMBDA
     dropped = dropped_packages(requirements, EXCLUDED_BY_FUNCTION[function])
     return sorted(
         {
             req.specifier
             for req in requirements
-            if req.name not in dropped and req.applies_to_lambda()
+            if req.name not in dropped and req.applies_to(target)
         }
+    )
+
+
+def requirements_closure(
+    requirements: Sequence[Requirement], roots: Iterable[str], platform: Platform | None = None
+) -> list[str]:
+    """The pinned lines of `roots` and everything they need (from the `# via` graph)."""
+    target = platform or LAMBDA
+    children: dict[str, set[str]] = {}
+    for req in requirements:
+        for parent in req.parents:
+            children.setdefault(parent, set()).add(req.name)
+    wanted: set[str] = set()
+    pending = [normalize(name) for name in roots]
+    while pending:
+        name = pending.pop()
+        if name not in wanted:
+            wanted.add(name)
+            pending.extend(children.get(name, ()))
+    return sorted(
+        {req.specifier for req in requirements if req.name in wanted and req.applies_to(target)}
     )
 
 
@@ -211,16 +296,17 @@ def _source_files(source: Path) -> list[Path]:
     )
 
 
-def input_hash(lines: Sequence[str], source: Path) -> str:
+def input_hash(lines: Sequence[str], source: Path | None, platform: Platform | None = None) -> str:
     """Hash of what an asset is made of: platform, pruning, requirement list, source tree."""
     digest = hashlib.sha256()
-    digest.update(f"{LAMBDA_PLATFORM} cp{LAMBDA_PYTHON_VERSION}\n".encode())
+    digest.update(f"{(platform or LAMBDA).describe()}\n".encode())
     digest.update(f"pruned: {','.join(PRUNED_TEST_SUITES)}\n".encode())
     for line in lines:
         digest.update(line.encode() + b"\n")
-    for path in _source_files(source):
-        digest.update(path.relative_to(source).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes())
+    if source is not None:
+        for path in _source_files(source):
+            digest.update(path.relative_to(source).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -247,7 +333,15 @@ def manifest_path(out_root: Path, function: str) -> Path:
     return out_root / f"{function}.manifest.json"
 
 
-def install_command(uv: str, target: Path, requirements_file: Path) -> list[str]:
+def install_command(
+    uv: str, target: Path, requirements_file: Path, platform: Platform | None = None
+) -> list[str]:
+    where = platform or LAMBDA
+    if where.python_platform is not None:
+        wheels = ["--python-platform", where.python_platform]
+        wheels += ["--python-version", where.python_version or LAMBDA_PYTHON_VERSION]
+    else:
+        wheels = ["--python", where.interpreter or sys.executable]
     return [
         uv,
         "pip",
@@ -255,10 +349,7 @@ def install_command(uv: str, target: Path, requirements_file: Path) -> list[str]
         "--quiet",
         "--target",
         str(target),
-        "--python-platform",
-        LAMBDA_PLATFORM,
-        "--python-version",
-        LAMBDA_PYTHON_VERSION,
+        *wheels,
         "--only-binary",
         ":all:",
         "--no-deps",
@@ -272,15 +363,17 @@ def build_function(
     lines: Sequence[str],
     out_root: Path = DEFAULT_OUT,
     *,
-    source: Path = SRC_PACKAGE,
+    source: Path | None = SRC_PACKAGE,
     uv: str | None = None,
+    platform: Platform | None = None,
 ) -> AssetReport:
-    """Builds (or reuses) one function's asset directory `out_root/<function>`."""
+    """Builds (or reuses) one function's asset directory `out_root/<function>` (with the
+    `source` package, unless None: then the requirements alone)."""
     started = time.monotonic()
     out_root.mkdir(parents=True, exist_ok=True)
     final = out_root / function
     manifest = manifest_path(out_root, function)
-    key = input_hash(lines, source)
+    key = input_hash(lines, source, platform)
     if final.is_dir() and manifest.is_file():
         recorded = json.loads(manifest.read_text())
         if recorded.get("inputHash") == key:
@@ -291,17 +384,18 @@ def build_function(
     if lines:
         requirements_file = out_root / f".{function}.requirements.txt"
         requirements_file.write_text("\n".join(lines) + "\n")
-        command = install_command(uv or find_uv(), staging, requirements_file)
+        command = install_command(uv or find_uv(), staging, requirements_file, platform)
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
             raise AssetBuildError(f"installing {function}'s dependencies failed:\n{done.stderr}")
     prune_test_suites(staging)
-    shutil.copytree(
-        source,
-        staging / PROJECT_NAME,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"),
-    )
+    if source is not None:
+        shutil.copytree(
+            source,
+            staging / PROJECT_NAME,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"),
+        )
     shutil.rmtree(final, ignore_errors=True)
     manifest.unlink(missing_ok=True)
     staging.rename(final)
@@ -341,14 +435,31 @@ def check_sizes(reports: Sequence[AssetReport]) -> None:
 
 
 def build_all(
-    functions: Sequence[str] = FUNCTIONS, out_root: Path = DEFAULT_OUT
+    functions: Sequence[str] = FUNCTIONS,
+    out_root: Path = DEFAULT_OUT,
+    platform: Platform | None = None,
 ) -> list[AssetReport]:
     uv = find_uv()
     requirements = parse_export(export_requirements(uv))
     return [
-        build_function(name, requirements_for(requirements, name), out_root, uv=uv)
+        build_function(
+            name,
+            requirements_for(requirements, name, platform),
+            out_root,
+            uv=uv,
+            platform=platform,
+        )
         for name in functions
     ]
+
+
+def build_lambda_runtime(out_root: Path, platform: Platform | None = None) -> AssetReport:
+    """`out_root/lambda-runtime`: what the Lambda runtime provides (LAMBDA_RUNTIME_PACKAGES,
+    at the locked versions), for inline-code functions in the handler import test."""
+    uv = find_uv()
+    requirements = parse_export(export_requirements(uv))
+    lines = requirements_closure(requirements, LAMBDA_RUNTIME_PACKAGES, platform)
+    return build_function("lambda-runtime", lines, out_root, source=None, uv=uv, platform=platform)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -356,16 +467,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m infra.cdk.build_assets", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("functions", nargs="*", help=f"any of {', '.join(FUNCTIONS)} (default all)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="asset root directory")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"asset root directory (default {DEFAULT_OUT} or, for the host, {DEFAULT_HOST_OUT})",
+    )
+    parser.add_argument(
+        "--platform",
+        choices=("lambda", "host"),
+        default="lambda",
+        help="lambda (default): the deployed assets; host: this machine's interpreter, for "
+        "the handler import test (never deployed)",
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.functions) - set(FUNCTIONS))
     if unknown:
         parser.error(f"unknown function(s): {', '.join(unknown)}")
+    host = args.platform == "host"
+    out = args.out or (DEFAULT_HOST_OUT if host else DEFAULT_OUT)
     started = time.monotonic()
     try:
-        reports = build_all(args.functions or FUNCTIONS, args.out)
+        reports = build_all(args.functions or FUNCTIONS, out, host_platform() if host else LAMBDA)
         print(size_table(reports))  # noqa: T201
-        print(f"total {time.monotonic() - started:.1f}s -> {args.out}")  # noqa: T201
+        print(f"total {time.monotonic() - started:.1f}s -> {out}")  # noqa: T201
         check_sizes(reports)
     except AssetBuildError as error:
         print(f"error: {error}", file=sys.stderr)  # noqa: T201

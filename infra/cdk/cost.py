@@ -63,9 +63,9 @@ DASHBOARDS = 3  # operations, business, security (monitoring.py)
 ALARM_METRICS = len(C.LAMBDA_FUNCTION_NAMES) * (2 + 1 + 1) + 1 + 1 + 2 + 3
 # Custom metrics (EMF metric x dimension set, plus the memory metric filters): cache hits and
 # misses, sign-ups, sign-ins, auth failures, unusual activity (auth, portfolio), portfolio
-# writes, portfolio value, large changes, API requests (4 API functions), source failures
-# (Yahoo, Stooq, funds, Frankfurter), max memory per function (5).
-CUSTOM_METRICS = 2 + 3 + 2 + 3 + 4 + 4 + len(C.LAMBDA_FUNCTION_NAMES)
+# writes, portfolio value, large changes, API requests (per API function), source failures
+# (Yahoo, Stooq, funds, Frankfurter), max memory per function.
+CUSTOM_METRICS = 2 + 3 + 2 + 3 + len(C.LAMBDA_API_FUNCTION_NAMES) + 4 + len(C.LAMBDA_FUNCTION_NAMES)
 # KMS keys: tables, buckets, secrets, session tokens (foundation), alert topics (monitoring);
 # with DR: the replica regions' table and bucket keys.
 KMS_KEYS = 5

@@ -6,8 +6,10 @@ seconds; every infra test reads the same cloud assembly).
 - `standby`: the standby deployment in us-east-1 over the replicas.
 - `per_az` / `no_nat`: the foundation alone (network differences only), cdk-nag on.
 
-The Lambda assets are stand-ins (an empty `portfoliowise` package per function) so that the
-tests need no asset build; the real assets are checked by the build step.
+The Lambda assets are stand-ins (an empty `portfoliowise` package per function, and a file
+naming the function) so that synthesis needs no asset build; the real assets are checked by
+the build step, and test_handler_imports.py imports each function's handler from its asset
+built for this machine.
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 from infra.cdk import constants as c
 from infra.cdk.app import FEATURE_FLAGS
+from infra.cdk.build_assets import FUNCTIONS
 from infra.cdk.config import Settings
 from infra.cdk.stack import Foundation
-from infra_synth import Synth, read_synth, synthesize
+from infra_synth import STAND_IN_MARKER, Synth, read_synth, synthesize
 
-FUNCTIONS = ("market", "auth", "portfolio", "analysis", "scheduled")
 DR_CONTEXT = {
     "dr": True,
     "domainName": "portfolio-wise.example.com",
@@ -48,6 +50,7 @@ def asset_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         package = root / name / "portfoliowise"
         package.mkdir(parents=True)
         (package / "__init__.py").write_text("")
+        (root / name / STAND_IN_MARKER).write_text(name)
     return root
 
 

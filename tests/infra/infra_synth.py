@@ -11,6 +11,11 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Template
 from infra.cdk.app import build_app
 
+# A file in each stand-in asset naming its function: the assets differ (so each function's
+# code is an asset of its own in the cloud assembly) and a template's `Code.S3Key` leads back
+# to the function whose asset it is (`asset.<hash>/<marker>`).
+STAND_IN_MARKER = "stand-in-for.txt"
+
 
 @dataclass
 class Synth:

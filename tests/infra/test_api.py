@@ -48,8 +48,6 @@ def test_every_route_of_the_design_goes_to_its_function() -> None:
         ("/portfolios", "GET"): "portfolio",
         ("/portfolios/{id}", "PUT"): "portfolio",
         ("/portfolios/{id}/valuation", "GET"): "portfolio",
-        ("/portfolios/{id}/analysis", "POST"): "analysis",
-        ("/analysis/{jobId}", "GET"): "analysis",
         ("/health", "GET"): "portfolio",
         ("/openapi.json", "GET"): "portfolio",
     }
@@ -65,6 +63,30 @@ def test_every_route_of_the_design_goes_to_its_function() -> None:
     assert routed == set(expected)
 
 
+# Routes of DESIGN.md with no code yet: not deployed until the issues that build them.
+NOT_YET_ROUTED = (
+    "/portfolios/{id}/activities",
+    "/portfolios/{id}/performance",
+    "/portfolios/{id}/analysis",
+    "/analysis/{jobId}",
+    "/client-logs",
+)
+
+
+def test_routes_without_code_are_not_deployed() -> None:
+    result = synth()
+    paths = set(_paths(result).values())
+    for path in NOT_YET_ROUTED:
+        assert path not in paths, path
+        assert all(route != path for route, _, _ in ROUTES), path
+    assert not paths & {"/analysis", "/analysis/{jobId}"}
+    (distribution,) = result.resources("AWS::CloudFront::Distribution").values()
+    patterns = {
+        b["PathPattern"] for b in distribution["Properties"]["DistributionConfig"]["CacheBehaviors"]
+    }
+    assert not patterns & {"/analysis/*", "/client-logs"}
+
+
 def test_stage_throttling_tracing_and_access_logs_kept_7_days() -> None:
     result = synth()
     (stage,) = result.resources("AWS::ApiGateway::Stage").values()
@@ -76,8 +98,8 @@ def test_stage_throttling_tracing_and_access_logs_kept_7_days() -> None:
     assert default["ThrottlingRateLimit"] == C.API_THROTTLE_RATE_PER_SECOND == 100
     assert default["ThrottlingBurstLimit"] == C.API_THROTTLE_BURST == 200
     assert default["DataTraceEnabled"] is False
-    analysis = settings[("/~1portfolios~1{id}~1analysis", "POST")]
-    assert analysis["ThrottlingRateLimit"] == C.API_ANALYSIS_THROTTLE_RATE_PER_SECOND
+    # no per-method throttle until the analysis issue adds one for starting an analysis
+    assert set(settings) == {("/*", "*")}
     log_group = props["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0]
     retention = result.raw["Resources"][log_group]["Properties"]["RetentionInDays"]
     assert retention == C.API_ACCESS_LOG_RETENTION_DAYS == 7
@@ -118,7 +140,7 @@ def test_cloudfront_caches_market_data_only() -> None:
     for path in ("/market/*", "/api/market-data"):
         assert behaviors[path]["CachePolicyId"] != caching_disabled
         assert "OriginRequestPolicyId" not in behaviors[path]
-    for path in ("/auth/*", "/portfolios", "/portfolios/*", "/analysis/*", "/health"):
+    for path in ("/auth/*", "/portfolios", "/portfolios/*", "/health", "/openapi.json"):
         assert behaviors[path]["CachePolicyId"] == caching_disabled, path
         assert behaviors[path]["OriginRequestPolicyId"] == all_viewer_except_host, path
     (policy,) = result.resources("AWS::CloudFront::CachePolicy").values()

@@ -25,9 +25,11 @@ SEED = {  # seed section 3: memory MB, timeout s, reserved concurrency
     "market": (256, 30, 100),
     "auth": (128, 10, None),
     "portfolio": (256, 10, 50),
-    "analysis": (512, 60, 10),
     "scheduled": (128, 300, 1),
 }
+# The seed's AI analysis function (512 MB, 60 s, 10) has no code yet: not deployed until the
+# analysis issue adds it back (then it joins SEED and the tests below that name it).
+NOT_YET_DEPLOYED = ("analysis",)
 
 
 def _function(name: str) -> dict[str, Any]:
@@ -79,11 +81,31 @@ def test_python_312_on_arm64_with_active_tracing(name: str) -> None:
     assert props["Handler"] == f"portfoliowise.handlers.lambdas.{name}.handler"
 
 
-def test_five_functions_each_with_its_own_role() -> None:
+def test_four_functions_each_with_its_own_role() -> None:
     result = synth()
-    result.template.resource_count_is("AWS::Lambda::Function", 5)
+    result.template.resource_count_is("AWS::Lambda::Function", len(SEED))
     roles = {_function(name)["Role"]["Fn::GetAtt"][0] for name in SEED}
-    assert len(roles) == 5
+    assert len(roles) == len(SEED) == 4
+
+
+def test_the_analysis_function_is_not_deployed_until_it_has_code() -> None:
+    result = synth()
+    assert set(result.compute.functions) == set(SEED) == set(C.LAMBDA_FUNCTION_NAMES)
+    for name in NOT_YET_DEPLOYED:
+        assert name not in result.compute.functions
+        assert name not in C.LAMBDA_MEMORY_MB
+        handlers = [
+            f["Properties"]["Handler"] for f in result.resources("AWS::Lambda::Function").values()
+        ]
+        assert f"portfoliowise.handlers.lambdas.{name}.handler" not in handlers
+    # nothing reads the OpenAI key or the models bucket until then
+    for name in SEED:
+        env = _function(name)["Environment"]["Variables"]
+        assert "OPENAI_SECRET_ARN" not in env
+        assert "MODELS_BUCKET" not in env
+        granted = json.dumps(_policy_statements(name))
+        assert "OpenAiSecret" not in granted
+        assert "ModelsBucket" not in granted
 
 
 def test_each_function_logs_to_its_own_group_kept_30_days() -> None:
@@ -94,7 +116,7 @@ def test_each_function_logs_to_its_own_group_kept_30_days() -> None:
         ref = _function(name)["LoggingConfig"]["LogGroup"]["Ref"]
         assert groups[ref]["Properties"]["RetentionInDays"] == C.LAMBDA_LOG_RETENTION_DAYS == 30
         used.add(ref)
-    assert len(used) == 5
+    assert len(used) == len(SEED)
 
 
 def test_environment_names_the_tables_bus_and_metrics_namespace() -> None:
@@ -117,7 +139,6 @@ def test_environment_names_the_tables_bus_and_metrics_namespace() -> None:
         "SESSION_SIGNING_SECRET_ARN",
         "SESSION_TOKEN_KEY_ARN",
     } <= set(auth)
-    assert "OPENAI_SECRET_ARN" in _function("analysis")["Environment"]["Variables"]
     assert "OPENAI_SECRET_ARN" not in auth
 
 
@@ -155,7 +176,7 @@ def test_only_xray_and_eni_actions_are_on_resource_star() -> None:
 
 def test_roles_follow_seed_section_3() -> None:
     market, auth, portfolio = _actions("market"), _actions("auth"), _actions("portfolio")
-    analysis, scheduled = _actions("analysis"), _actions("scheduled")
+    scheduled = _actions("scheduled")
     assert "dynamodb:PutItem" in market
     assert "secretsmanager:GetSecretValue" in auth
     # portfolio reads one secret only: the session-signing key, to check CSRF tokens
@@ -166,15 +187,11 @@ def test_roles_follow_seed_section_3() -> None:
     assert "Google" not in json.dumps(_resources_of("portfolio", "secretsmanager:GetSecretValue"))
     assert {"dynamodb:PutItem", "s3:PutObject", "events:PutEvents"} <= portfolio
     assert "s3:GetObject" not in portfolio  # the backups bucket is write-only for it
-    # analysis reads everything and writes nothing
-    assert {"dynamodb:GetItem", "dynamodb:Query", "s3:GetObject"} <= analysis
-    assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} & analysis
-    assert "secretsmanager:GetSecretValue" in analysis
     # scheduled: read, delete expired items, backups, invoke market
     assert {"dynamodb:Scan", "dynamodb:DeleteItem", "s3:PutObject", "lambda:InvokeFunction"} <= (
         scheduled
     )
-    assert "lambda:InvokeFunction" not in portfolio | auth | market | analysis
+    assert "lambda:InvokeFunction" not in portfolio | auth | market
 
 
 def _resources_of(name: str, action: str) -> list[Any]:
@@ -209,7 +226,6 @@ def test_table_permissions_are_scoped_to_the_tables_and_named_indexes() -> None:
     assert "GoogleSecret" in secrets
     assert "SigningSecret" in secrets
     assert "OpenAi" not in secrets
-    assert "OpenAiSecret" in _refs(_resources_of("analysis", "secretsmanager:GetSecretValue"))
     assert "/daily/*" in _refs(_resources_of("portfolio", "s3:PutObject"))
     assert "MarketFunction" in _refs(_resources_of("scheduled", "lambda:InvokeFunction"))
 
@@ -227,7 +243,7 @@ def test_without_nat_the_internet_facing_functions_leave_the_vpc() -> None:
     result = synth(C.NAT_MODE_NONE)
     ids = function_logical_ids(result)
     props = {name: result.raw["Resources"][ids[name]]["Properties"] for name in SEED}
-    for name in ("market", "auth", "analysis"):
+    for name in ("market", "auth"):
         assert "VpcConfig" not in props[name], name
     for name in ("portfolio", "scheduled"):
         assert "VpcConfig" in props[name], name

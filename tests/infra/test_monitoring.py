@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from compute_harness import Synth, synth
 from infra.cdk import constants as C
 from infra.cdk.components.monitoring import memory_metric_name
 
-SEED_TIMEOUTS = {"market": 30, "auth": 10, "portfolio": 10, "analysis": 60, "scheduled": 300}
-SEED_MEMORY = {"market": 256, "auth": 128, "portfolio": 256, "analysis": 512, "scheduled": 128}
+# The deployed functions (the seed's analysis function, 60 s / 512 MB, comes with its code).
+SEED_TIMEOUTS = {"market": 30, "auth": 10, "portfolio": 10, "scheduled": 300}
+SEED_MEMORY = {"market": 256, "auth": 128, "portfolio": 256, "scheduled": 128}
 
 
 def _alarms(result: Synth) -> dict[str, dict[str, Any]]:
@@ -49,7 +51,7 @@ def test_three_kms_encrypted_topics_with_email_subscription() -> None:
 def test_critical_error_rate_above_1_percent_per_function() -> None:
     result = synth()
     alarms = [a for a in _by_prefix(result, "[critical]") if "error rate" in a["AlarmDescription"]]
-    assert len(alarms) == 5
+    assert len(alarms) == len(SEED_TIMEOUTS)
     for alarm in alarms:
         assert alarm["Threshold"] == 1
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
@@ -102,7 +104,7 @@ def test_warning_latency_cache_miss_and_memory() -> None:
 def test_memory_metric_filters_read_the_report_line() -> None:
     result = synth()
     filters = result.resources("AWS::Logs::MetricFilter")
-    assert len(filters) == 5
+    assert len(filters) == len(SEED_TIMEOUTS)
     for f in filters.values():
         props = f["Properties"]
         assert 'type="REPORT"' in props["FilterPattern"].replace(" ", "")
@@ -141,6 +143,25 @@ def test_custom_application_log_group_kept_14_days() -> None:
         if g["Properties"].get("LogGroupName") == "/custom/application"
     ]
     assert group["Properties"]["RetentionInDays"] == C.CUSTOM_LOG_RETENTION_DAYS == 14
+
+
+def test_no_function_writes_the_custom_log_group_until_client_logs_has_code() -> None:
+    result = synth()
+    (logical,) = [
+        name
+        for name, g in result.resources("AWS::Logs::LogGroup").items()
+        if g["Properties"].get("LogGroupName") == "/custom/application"
+    ]
+    for policy in result.resources("AWS::IAM::Policy").values():
+        assert logical not in json.dumps(policy), policy["Properties"]["PolicyName"]
+    for function in result.resources("AWS::Lambda::Function").values():
+        assert "CLIENT_LOG_GROUP" not in function["Properties"]["Environment"]["Variables"]
+
+
+def test_no_alarm_or_widget_for_a_function_that_is_not_deployed() -> None:
+    result = synth()
+    assert "portfoliowise-analysis" not in json.dumps(result.raw)
+    assert "MaxMemoryUsedMB-analysis" not in json.dumps(result.raw)
 
 
 def test_no_unacknowledged_cdk_nag_finding_in_monitoring() -> None:

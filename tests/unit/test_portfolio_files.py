@@ -21,6 +21,7 @@ from portfoliowise.adapters.portfolio_files import (
     parse_quotes_document,
     read_json,
 )
+from portfoliowise.domain.errors import OutOfRange
 from portfoliowise.domain.fx import RateTable
 from portfoliowise.domain.instruments import Market
 from portfoliowise.domain.money import JPY, USD, Money
@@ -196,10 +197,6 @@ def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
             "holdings[0]: VTI quantity is not a number: 'ten'",
         ),
         (
-            native(holdings=[{"symbol": "VTI", "quantity": "-1"}], targets=None),
-            "holdings[0]: VTI: quantity cannot be negative",
-        ),
-        (
             native(holdings=[{"symbol": "VTI", "quantity": "1", "assetClass": "stonks"}]),
             "holdings[0]: unknown asset class 'stonks'",
         ),
@@ -239,7 +236,6 @@ def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
         (native(targets=["VTI"]), "`targets` must be an object"),
         (native(targets={"7203": "40", "VTI": "50"}), "targets: targets must sum to 100"),
         (native(targets={"7203": "40", "ZZZZZZZZZZ": "60"}), "targets: unknown symbol"),
-        (native(targets={"7203": "120", "VTI": "-20"}), "targets: target for 7203 must be"),
         (native(allowFractional="false"), "`allowFractional` must be true or false"),
         (native(version="abc"), "`version` must be a non-negative integer"),
         (native(createdAt="yesterday"), "not an ISO 8601 time: 'yesterday'"),
@@ -250,6 +246,26 @@ def test_format_errors_name_the_field(data: Any, message: str) -> None:
         parse(data)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            native(holdings=[{"symbol": "VTI", "quantity": "-1"}], targets=None),
+            "holdings[0]: VTI quantity is out of range (from 0 to 1,000,000,000,000",
+        ),
+        (
+            native(targets={"7203": "120", "VTI": "-20"}),
+            "targets: target for 7203 is out of range (from 0 to 100",
+        ),
+    ],
+)
+def test_values_outside_the_limits_are_out_of_range_where_they_are(data: Any, message: str) -> None:
+    with pytest.raises(OutOfRange) as caught:
+        parse(data)
+    assert message in str(caught.value)
+    assert caught.value.code == "out_of_range"
 
 
 def test_load_errors_name_the_file(tmp_path: Path) -> None:

@@ -1,11 +1,15 @@
 """API: the REST API of DESIGN.md's "HTTP API" table, CloudFront in front, AWS WAF.
 
-- REST API (API Gateway, Lambda proxy integration), one resource per route of the design, each
-  to its function: auth routes -> auth; /market/*, /api/market-data -> market; /portfolios/**
-  -> portfolio except the analysis routes -> analysis; /health, /openapi.json and
-  /client-logs -> portfolio. Stage throttling, a tighter limit on starting an AI analysis,
-  access logs (JSON) to a log group kept 7 days (seed 5), X-Ray tracing, CORS for the
-  configured origins with credentials.
+- REST API (API Gateway, Lambda proxy integration), one resource per route of the code (the
+  routes of `docs/openapi.json`, which is generated from the code; a test compares them),
+  each to its function: auth routes -> auth; /market/*, /api/market-data -> market;
+  /portfolios/**, /health and /openapi.json -> portfolio. Stage throttling, access logs
+  (JSON) to a log group kept 7 days (seed 5), X-Ray tracing, CORS for the configured origins
+  with credentials.
+- Routes of DESIGN.md without code yet are not deployed: the AI analysis routes
+  (`POST /portfolios/{id}/analysis`, `GET /analysis/{jobId}`, with a tighter throttle on
+  starting an analysis) come with the analysis issue; `/portfolios/{id}/activities`,
+  `/portfolios/{id}/performance` and `POST /client-logs` with the issues that build them.
 - CloudFront: the static bucket as default origin through origin access control; the API as
   second origin. Only the market-data paths are cached (public prices, keyed by the query
   string, never by cookie); every other API path is not cached and gets the viewer's
@@ -38,7 +42,8 @@ from infra.cdk import constants as C
 from infra.cdk.components.refs import ApiRefs, ComputeRefs, StorageRefs
 from infra.cdk.config import Settings
 
-# (path, methods, function) for every route of DESIGN.md's "HTTP API" table.
+# (path, methods, function) for every route of the code (see the module docstring for the
+# routes of DESIGN.md's "HTTP API" table that come back when their code exists).
 ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("/auth/google", ("POST",), "auth"),
     ("/auth/session", ("GET",), "auth"),
@@ -52,13 +57,8 @@ ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("/portfolios/{id}/valuation", ("GET",), "portfolio"),
     ("/portfolios/{id}/allocation", ("GET",), "portfolio"),
     ("/portfolios/{id}/simulate", ("POST",), "portfolio"),
-    ("/portfolios/{id}/activities", ("GET", "POST"), "portfolio"),
-    ("/portfolios/{id}/performance", ("GET",), "portfolio"),
     ("/portfolios/{id}/export", ("GET",), "portfolio"),
     ("/portfolios/{id}/audit", ("GET",), "portfolio"),
-    ("/portfolios/{id}/analysis", ("POST",), "analysis"),
-    ("/analysis/{jobId}", ("GET",), "analysis"),
-    ("/client-logs", ("POST",), "portfolio"),
     ("/health", ("GET",), "portfolio"),
     ("/openapi.json", ("GET",), "portfolio"),
 )
@@ -69,13 +69,10 @@ UNCACHED_API_PATHS = (
     "/auth/*",
     "/portfolios",
     "/portfolios/*",
-    "/analysis/*",
-    "/client-logs",
     "/health",
     "/openapi.json",
 )
 CORS_HEADERS = ("Content-Type", "If-Match", "X-CSRF-Token")
-ANALYSIS_START_METHOD = "/portfolios/{id}/analysis/POST"
 
 
 def web_acl_name(settings: Settings) -> str:
@@ -139,12 +136,8 @@ class Api(Construct):
                 data_trace_enabled=False,  # request bodies carry portfolios and tokens
                 metrics_enabled=True,
                 tracing_enabled=True,
-                method_options={
-                    ANALYSIS_START_METHOD: apigw.MethodDeploymentOptions(
-                        throttling_rate_limit=C.API_ANALYSIS_THROTTLE_RATE_PER_SECOND,
-                        throttling_burst_limit=C.API_ANALYSIS_THROTTLE_BURST,
-                    )
-                },
+                # The analysis issue adds `method_options` here: a tighter throttle on
+                # `/portfolios/{id}/analysis/POST` (starting an AI analysis).
             ),
         )
         self.rest_api.add_request_validator(

@@ -1,4 +1,5 @@
-"""Compute: the five Lambda functions of the seed's section 3, one least-privilege role each.
+"""Compute: the Lambda functions of the seed's section 3 that have code (market, auth,
+portfolio, scheduled), one least-privilege role each.
 
 Every function runs Python 3.12 on arm64 with X-Ray active tracing, its own log group (30 days)
 and the memory, timeout and reserved concurrency of the seed. Code comes from the assets that
@@ -11,19 +12,21 @@ Roles (seed section 3, narrowed to what the code does; no wildcard action anywhe
   tokens), the Google client secret and the session-signing key.
 - portfolio: Portfolio + Audit tables read/write (one transaction), Cache table read
   (valuation reads cached quotes), backups bucket write, `PutEvents` on the bus.
-- analysis: every table read-only, the OpenAI key secret, the models bucket read, `PutEvents`
-  on the bus (the asynchronous job is handed over as an event; API Gateway stops at 29 s).
 - scheduled: "DynamoDB: Admin / S3: Admin / Lambda: Invoke" narrowed to what the three jobs
   do: read every table and delete expired items (cleanup), read the portfolios and write/read
   the backups bucket (backup), invoke the market function (cache warm).
 The seed's "SNS: Publish" for portfolio is covered by the info alarms on EMF metrics (see
 monitoring.py): the function publishes no message itself, so its role gets no SNS action.
 
+The seed's AI analysis function is not deployed until it has code (no handler module
+exists): the analysis issue adds it back below (every table read-only, the OpenAI key
+secret, the models bucket read, `PutEvents` on the bus; outside the VPC without NAT).
+
 Network: functions run in the private subnets with the Lambda security group. When the
 private subnets have no route to the internet (NAT mode "none"), the functions that must reach
-the internet run outside the VPC instead: market (quote sources), auth (Google's token
-endpoint and keys) and analysis (the OpenAI API); portfolio and scheduled stay inside and
-reach DynamoDB and S3 through the gateway endpoints.
+the internet run outside the VPC instead: market (quote sources) and auth (Google's token
+endpoint and keys); portfolio and scheduled stay inside and reach DynamoDB and S3 through the
+gateway endpoints.
 """
 
 from __future__ import annotations
@@ -103,7 +106,7 @@ class _TableRef:
 
 
 class Compute(Construct):
-    """The five functions; `.refs.functions` maps each name to its function."""
+    """The functions; `.refs.functions` maps each name to its function."""
 
     def __init__(
         self,
@@ -193,21 +196,9 @@ class Compute(Construct):
         self._key(portfolio, storage.storage_key, KMS_S3_WRITE)
         self._bus(portfolio, events)
 
-        analysis = self._function(
-            "analysis",
-            common_env
-            | {
-                "OPENAI_SECRET_ARN": secrets.openai_api_key.secret_arn,
-                "MODELS_BUCKET": storage.models_bucket.bucket_name,
-                "YFINANCE_CACHE_DIR": "/tmp/portfoliowise-yfinance",
-            },
-        )
-        self._tables(analysis, list(tables.values()), DDB_READ, data.data_key)
-        self._secrets(analysis, [secrets.openai_api_key], secrets.secrets_key)
-        self._bucket_list(analysis, storage.models_bucket)
-        self._objects(analysis, storage.models_bucket, S3_GET, ("*",))
-        self._key(analysis, storage.storage_key, KMS_DECRYPT)
-        self._bus(analysis, events)
+        # The analysis function comes back here with the analysis issue (its handler module
+        # does not exist yet): every table read-only, `secrets.openai_api_key`, the models
+        # bucket read (`storage.models_bucket`, list + get, KMS decrypt), `PutEvents`.
 
         scheduled = self._function(
             "scheduled",

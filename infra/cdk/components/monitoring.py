@@ -19,8 +19,13 @@ namespace `PortfolioWise` with the dimension `service` = its POWERTOOLS_SERVICE_
 
 Dashboards: operations (functions, API, alarms), business (users, portfolios, API usage,
 cache hit rate), security (auth failures, unusual activity, WAF blocks, API 4xx).
-Log group `/custom/application` (14 days) receives the single-page app's console logs
-through `POST /client-logs` (the portfolio function is granted write access to it).
+Log group `/custom/application` (14 days, seed 5) is created for the single-page app's
+console logs. No function writes to it yet: `POST /client-logs` has no code, so no role is
+granted access; the issue that builds that route grants the portfolio function write access
+(`self.custom_log_group.grant_write(...)`) and passes the group's name as `CLIENT_LOG_GROUP`.
+
+Alarms and widgets follow the deployed functions (`compute.functions`): the AI analysis
+function gets its own when the analysis issue adds it back.
 """
 
 from __future__ import annotations
@@ -128,11 +133,6 @@ class Monitoring(Construct):
             retention=logs.RetentionDays.TWO_WEEKS,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        portfolio = self._functions.get("portfolio")
-        if portfolio is not None:
-            self.custom_log_group.grant_write(portfolio)
-            if isinstance(portfolio, lambda_.Function):
-                portfolio.add_environment("CLIENT_LOG_GROUP", self.custom_log_group.log_group_name)
 
         self.alarms: dict[str, list[cloudwatch.Alarm]] = {"critical": [], "warning": [], "info": []}
         self._critical_alarms()
@@ -454,7 +454,7 @@ class Monitoring(Construct):
                         width=12,
                         left=[
                             self._app_metric(C.METRIC_API_REQUESTS, name, "Sum")
-                            for name in ("market", "auth", "portfolio", "analysis")
+                            for name in C.LAMBDA_API_FUNCTION_NAMES
                         ],
                     ),
                     cloudwatch.GraphWidget(

@@ -39,7 +39,8 @@ class StorageRefs:
     static_bucket: s3.IBucket
     backups_bucket: s3.IBucket
     logs_bucket: s3.IBucket
-    models_bucket: s3.IBucket  # read by the analysis function (seed: "S3: Read Models")
+    # for the AI analysis function (seed: "S3: Read Models"), which the analysis issue adds
+    models_bucket: s3.IBucket
     storage_key: kms.IKey
 
 
@@ -59,7 +60,7 @@ class EventRefs:
 
 @dataclass(frozen=True)
 class ComputeRefs:
-    # keys: "market", "auth", "portfolio", "analysis", "scheduled"
+    # keys: constants.LAMBDA_FUNCTION_NAMES ("market", "auth", "portfolio", "scheduled")
     functions: dict[str, lambda_.IFunction]
 
 

@@ -1,7 +1,12 @@
 """Portfolio and quote files: this project's portfolio JSON, the existing app's export
 (`{baseCurrency, exchangeRate, currentAssets, targetPortfolio}`) and quote snapshots.
 
-Numbers are read with `parse_float=Decimal`: no amount ever passes through a float."""
+Numbers are read with `parse_float=Decimal`: no amount ever passes through a float.
+
+Every value goes through the domain's constructors, and so meets the limits of
+`domain.limits` as the API does: a value outside them is `OutOfRange` (`out_of_range`),
+located in the file (`holdings[3]: ...`), whatever the format; prices and FX rates, which
+enter here, are checked here against the same limits. Other errors are `FileFormatError`."""
 
 from __future__ import annotations
 
@@ -9,14 +14,26 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from portfoliowise.domain.errors import DomainError, ValidationError
+from portfoliowise.domain.errors import DomainError, OutOfRange, ValidationError
 from portfoliowise.domain.fx import FxRate
 from portfoliowise.domain.instruments import FUND_PRICE_UNIT, Market, parse_symbol
-from portfoliowise.domain.money import JPY, USD, Currency, Money, to_decimal
+from portfoliowise.domain.limits import (
+    MAX_DECIMAL_PLACES,
+    MAX_HOLDINGS,
+    MAX_TARGETS,
+    MIN_STEP,
+    check_amount,
+    check_count,
+    check_price,
+    check_quantity,
+    check_rate,
+    decimal_places,
+)
+from portfoliowise.domain.money import JPY, USD, Currency, Money, quantize, to_decimal
 from portfoliowise.domain.portfolio import (
     AssetClass,
     Holding,
@@ -36,6 +53,14 @@ class FileFormatError(ValidationError):
     code = "bad_file"
 
 
+def located(exc: DomainError, where: str) -> ValidationError:
+    """A domain error found at `where` in a file: `OutOfRange` stays itself (the same code
+    as from the API), located; anything else becomes a `FileFormatError`."""
+    if isinstance(exc, OutOfRange):
+        return exc.located(where)
+    return FileFormatError(f"{where}: {exc}")
+
+
 @dataclass(slots=True)
 class LoadedPortfolio:
     portfolio: Portfolio
@@ -50,6 +75,7 @@ class QuoteSnapshot:
     rates: list[FxRate]
     source: str
     sample: bool
+    as_of: datetime | None = None  # the file's `asOf`
 
 
 def read_json(path: Path) -> Any:
@@ -83,12 +109,14 @@ def load_portfolio(path: Path, *, at: datetime) -> LoadedPortfolio:
             data: Any = csv_document(text, name=path.stem, base_currency="JPY")
         except FileFormatError as exc:
             raise FileFormatError(f"{path}: {exc}") from None
+        except OutOfRange as exc:
+            raise exc.located(str(path)) from None
     else:
         data = read_json(path)
     try:
         return parse_portfolio_document(data, at=at, default_name=path.stem)
     except DomainError as exc:
-        raise FileFormatError(f"{path}: {exc}") from None
+        raise located(exc, str(path)) from None
 
 
 def parse_portfolio_document(data: Any, *, at: datetime, default_name: str) -> LoadedPortfolio:
@@ -112,6 +140,7 @@ def _parse_native(data: Mapping[str, Any], *, at: datetime, default_name: str) -
     holdings_data = data.get("holdings")
     if not isinstance(holdings_data, list):
         raise FileFormatError("`holdings` must be a list")
+    check_count(len(holdings_data), "holdings", MAX_HOLDINGS)
     holdings = []
     for index, item in enumerate(holdings_data):
         where = f"holdings[{index}]"
@@ -123,7 +152,7 @@ def _parse_native(data: Mapping[str, Any], *, at: datetime, default_name: str) -
         except FileFormatError:
             raise
         except DomainError as exc:
-            raise FileFormatError(f"{where}: {exc}") from None
+            raise located(exc, where) from None
     targets = data.get("targets")
     if targets is not None and not isinstance(targets, dict):
         raise FileFormatError("`targets` must be an object of symbol: percentage")
@@ -163,7 +192,7 @@ def _check_targets(targets: Mapping[str, object] | None) -> None:
     try:
         validate_targets(targets)
     except DomainError as exc:
-        raise FileFormatError(f"targets: {exc}") from None
+        raise located(exc, "targets") from None
 
 
 def _flag(data: Mapping[str, Any], key: str) -> bool:
@@ -174,15 +203,23 @@ def _flag(data: Mapping[str, Any], key: str) -> bool:
 
 
 def _with_cost(item: dict[str, Any]) -> dict[str, Any]:
-    """`averageCost` (per share, or per 10,000 units for funds) becomes a total cost basis."""
+    """`averageCost` (per share, or per 10,000 units for funds) becomes a total cost basis,
+    to `MAX_DECIMAL_PLACES` (10^-10 of a currency unit: the product of two 10-decimal
+    numbers has 20)."""
     if "averageCost" not in item or item.get("costBasis"):
         return item
     average = item["averageCost"]
     if not isinstance(average, dict) or "amount" not in average or "currency" not in average:
         raise FileFormatError(f"{item['symbol']}: averageCost needs `amount` and `currency`")
     instrument = parse_symbol(str(item["symbol"]))
-    quantity = to_decimal(item["quantity"], f"{item['symbol']} quantity")
-    total = instrument.value_of(quantity, to_decimal(average["amount"], "averageCost"))
+    symbol = instrument.symbol
+    what = f"{symbol} quantity"
+    quantity = check_quantity(to_decimal(item["quantity"], what), what)
+    per_unit = to_decimal(average["amount"], "averageCost")
+    check_amount(per_unit, "averageCost", f"{symbol} average cost")
+    total = instrument.value_of(quantity, per_unit)
+    if decimal_places(total) > MAX_DECIMAL_PLACES:
+        total = quantize(total, MIN_STEP, ROUND_HALF_UP)
     return {**item, "costBasis": {"amount": str(total), "currency": average["currency"]}}
 
 
@@ -219,6 +256,43 @@ def _region(fund_type: str, market: Market) -> str | None:
     return {Market.JP: "Japan", Market.US: "US"}.get(market)
 
 
+def _legacy_asset(asset: Mapping[str, Any], as_of: datetime) -> tuple[Holding, Quote | None]:
+    """One of `currentAssets`: the holding, and the quote its price gives (none when the
+    price is missing or zero)."""
+    instrument = parse_symbol(str(asset["ticker"]))
+    symbol = instrument.symbol
+    fund_type = str(asset.get("fundType") or "")
+    count = to_decimal(asset.get("holdings", 0), f"{symbol} holdings")
+    # Funds count lots of 10,000 units and are priced per 10,000 units.
+    if instrument.market is Market.FUND:
+        check_quantity(count, f"{symbol} holdings")  # before multiplying: 1e999999 overflows
+        count *= FUND_PRICE_UNIT
+    currency = Currency.of(str(asset.get("currency") or instrument.currency.code))
+    holding = Holding(
+        instrument=instrument,
+        quantity=count,
+        asset_class=_asset_class(fund_type),
+        currency=currency,
+        region=_region(fund_type, instrument.market),
+        name=str(asset.get("name") or "") or None,
+    )
+    raw_price = asset.get("price")
+    if raw_price is None:
+        return holding, None
+    price = to_decimal(raw_price, f"{symbol} price")
+    if price <= 0:
+        return holding, None
+    quote = Quote(
+        symbol=symbol,
+        price=Money(check_price(price, f"{symbol} price"), currency),
+        status=QuoteStatus.CACHED,
+        source=str(asset.get("source") or EXPORT_SOURCE),
+        as_of=as_of,
+        name=holding.name,
+    )
+    return holding, quote
+
+
 def _parse_legacy_export(
     data: Mapping[str, Any], *, at: datetime, default_name: str
 ) -> LoadedPortfolio:
@@ -234,6 +308,7 @@ def _parse_legacy_export(
             rate = to_decimal(raw_rate, "exchangeRate")
             if rate <= 0:
                 raise FileFormatError(f"exchangeRate must be positive, got {rate}")
+            check_rate(rate, "exchangeRate")
             # The app stores yen per dollar; a rate below 1 can only be dollars per yen.
             pair = (USD, JPY) if rate >= 1 else (JPY, USD)
             rates.append(FxRate(pair[0], pair[1], rate, as_of, EXPORT_SOURCE))
@@ -241,47 +316,33 @@ def _parse_legacy_export(
     assets = data.get("currentAssets")
     if not isinstance(assets, list):
         raise FileFormatError("`currentAssets` must be a list")
+    check_count(len(assets), "holdings", MAX_HOLDINGS)
     holdings: list[Holding] = []
     quotes: dict[str, Quote] = {}
     for index, asset in enumerate(assets):
         if not isinstance(asset, dict) or not asset.get("ticker"):
             raise FileFormatError(f"currentAssets[{index}] needs a `ticker`")
         try:
-            instrument = parse_symbol(str(asset["ticker"]))
+            holding, quote = _legacy_asset(asset, as_of)
         except DomainError as exc:
-            raise FileFormatError(f"currentAssets[{index}]: {exc}") from None
-        fund_type = str(asset.get("fundType") or "")
-        count = to_decimal(asset.get("holdings", 0), f"{asset['ticker']} holdings")
-        # Funds count lots of 10,000 units and are priced per 10,000 units.
-        quantity = count * FUND_PRICE_UNIT if instrument.market is Market.FUND else count
-        currency = Currency.of(str(asset.get("currency") or instrument.currency.code))
-        holdings.append(
-            Holding(
-                instrument=instrument,
-                quantity=quantity,
-                asset_class=_asset_class(fund_type),
-                currency=currency,
-                region=_region(fund_type, instrument.market),
-                name=str(asset.get("name") or "") or None,
-            )
-        )
-        price = asset.get("price")
-        if price is not None and to_decimal(price, f"{asset['ticker']} price") > 0:
-            quotes[instrument.symbol] = Quote(
-                symbol=instrument.symbol,
-                price=Money(to_decimal(price), currency),
-                status=QuoteStatus.CACHED,
-                source=str(asset.get("source") or EXPORT_SOURCE),
-                as_of=as_of,
-                name=str(asset.get("name") or "") or None,
-            )
+            raise located(exc, f"currentAssets[{index}]") from None
+        holdings.append(holding)
+        if quote is not None:
+            quotes[holding.symbol] = quote
 
+    target_list = data.get("targetPortfolio") or []
+    if not isinstance(target_list, list):
+        raise FileFormatError("`targetPortfolio` must be a list")
+    check_count(len(target_list), "targets", MAX_TARGETS)
     targets: dict[str, Decimal] = {}
-    for index, target in enumerate(data.get("targetPortfolio") or []):
+    for index, target in enumerate(target_list):
         if not isinstance(target, dict) or not target.get("ticker"):
             raise FileFormatError(f"targetPortfolio[{index}] needs a `ticker`")
-        symbol = parse_symbol(str(target["ticker"])).symbol
-        pct = to_decimal(target.get("targetPercentage", 0), f"{symbol} targetPercentage")
+        try:
+            symbol = parse_symbol(str(target["ticker"])).symbol
+            pct = to_decimal(target.get("targetPercentage", 0), f"{symbol} targetPercentage")
+        except DomainError as exc:
+            raise located(exc, f"targetPortfolio[{index}]") from None
         targets[symbol] = targets.get(symbol, Decimal(0)) + pct
     if targets and not any(targets.values()):
         targets = {}  # the app exports 0% everywhere until targets are set
@@ -326,13 +387,13 @@ def parse_quotes_document(data: Any) -> QuoteSnapshot:
     quotes: dict[str, Quote] = {}
     for raw_symbol, item in data["quotes"].items():
         if not isinstance(item, dict) or "price" not in item:
-            raise FileFormatError(f"quotes.{raw_symbol} needs a `price`")
+            raise FileFormatError(f"quotes.{_key(raw_symbol)} needs a `price`")
         try:
             quote = _parse_quote(raw_symbol, item, status, source, as_of)
         except FileFormatError:
             raise
         except DomainError as exc:
-            raise FileFormatError(f"quotes.{raw_symbol}: {exc}") from None
+            raise located(exc, f"quotes.{_key(raw_symbol)}") from None
         quotes[quote.symbol] = quote
     raw_rates = data.get("rates") or {}
     if not isinstance(raw_rates, dict):
@@ -344,20 +405,15 @@ def parse_quotes_document(data: Any) -> QuoteSnapshot:
             if instrument.market is not Market.FX:
                 raise FileFormatError(f"rates key {pair!r} is not an FX pair such as USD-JPY")
             base, quote_code = instrument.code.split("-")
-            rates.append(
-                FxRate(
-                    Currency.of(base),
-                    Currency.of(quote_code),
-                    to_decimal(raw_rate, f"{pair} rate"),
-                    as_of,
-                    source,
-                )
-            )
+            rate = to_decimal(raw_rate, f"{pair} rate")
+            if rate > 0:  # FxRate refuses the others
+                check_rate(rate, f"{pair} rate")
+            rates.append(FxRate(Currency.of(base), Currency.of(quote_code), rate, as_of, source))
         except FileFormatError:
             raise
         except DomainError as exc:
-            raise FileFormatError(f"rates.{pair}: {exc}") from None
-    return QuoteSnapshot(quotes, rates, source, bool(data.get("sample", False)))
+            raise located(exc, f"rates.{_key(pair)}") from None
+    return QuoteSnapshot(quotes, rates, source, bool(data.get("sample", False)), as_of)
 
 
 def _parse_quote(
@@ -370,9 +426,13 @@ def _parse_quote(
     instrument = parse_symbol(raw_symbol)
     currency = Currency.of(str(item.get("currency") or instrument.currency.code))
     name = item.get("name")
+    what = f"{instrument.symbol} price"
+    price = to_decimal(item["price"], what)
+    if price > 0:  # Quote refuses the others
+        check_price(price, what)
     return Quote(
         symbol=instrument.symbol,
-        price=Money(to_decimal(item["price"], f"{raw_symbol} price"), currency),
+        price=Money(price, currency),
         status=status,
         source=str(item.get("source") or source),
         as_of=_parse_time(item["asOf"], f"quotes.{raw_symbol}.asOf") if item.get("asOf") else as_of,
@@ -380,6 +440,11 @@ def _parse_quote(
         change_percent=_optional_decimal(item.get("changePercent"), f"{raw_symbol} changePercent"),
         name=None if name is None else str(name),
     )
+
+
+def _key(key: str) -> str:
+    """A key of the file, as an error message names it: cut short."""
+    return key if len(key) <= 40 else key[:40] + "..."
 
 
 def _optional_decimal(value: object, what: str) -> Decimal | None:

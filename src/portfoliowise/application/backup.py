@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from portfoliowise.domain.audit import RequestContext, audit_entries
-from portfoliowise.domain.errors import BackupCorrupt, NotFoundError, ValidationError
+from portfoliowise.domain.errors import BackupCorrupt, NotFoundError, OutOfRange, ValidationError
 from portfoliowise.domain.events import FieldChange, PortfolioRestored
 from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.ports import BlobStore, Clock, PortfolioRepository
@@ -177,8 +177,11 @@ class VerifiedBackup:
 
 def verify_backup(blobs: BlobStore, prefix: str) -> VerifiedBackup:
     """Read and check a backup: its manifest, every object it lists (present, same size and
-    sha256, same portfolio count and owner). Raises `NotFoundError` when there is no
-    backup there and `BackupCorrupt` naming every problem found."""
+    sha256, same portfolio count and owner), and every portfolio in it against the rules
+    of the domain (`Portfolio.from_json`, so the limits of `domain.limits` too). Raises
+    `NotFoundError` when there is no backup there, `BackupCorrupt` naming every problem
+    found, and `OutOfRange` when the backup is whole but holds a value outside the
+    limits: all before anything is restored."""
     try:
         raw = blobs.get(prefix + MANIFEST)
     except NotFoundError:
@@ -194,6 +197,7 @@ def verify_backup(blobs: BlobStore, prefix: str) -> VerifiedBackup:
         raise BackupCorrupt(f"{prefix}{MANIFEST} is not a backup manifest: {exc}") from None
 
     problems: list[str] = []
+    refused: list[OutOfRange] = []
     portfolios: list[Portfolio] = []
     for entry in listed:
         key = str(entry.get("key", ""))
@@ -207,20 +211,50 @@ def verify_backup(blobs: BlobStore, prefix: str) -> VerifiedBackup:
             continue
         try:
             document = json.loads(gzip.decompress(body))
-            found = [Portfolio.from_json(d) for d in document["portfolios"]]
+            documents = document["portfolios"]
+            owners = [str(d["userId"]) for d in documents]
+            found = _portfolios(documents, key, refused)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             problems.append(f"{key}: unreadable ({exc})")
             continue
         owner = unquote(key.split("/", 1)[0])
-        if len(found) != entry.get("portfolios") or any(p.user_id != owner for p in found):
+        if len(owners) != entry.get("portfolios") or any(o != owner for o in owners):
+            problems.append(f"{key}: contents do not match the manifest")
+            continue
+        if any(p.user_id != owner for p in found):
             problems.append(f"{key}: contents do not match the manifest")
             continue
         portfolios.extend(found)
     if sum(int(e.get("portfolios", 0)) for e in listed) != manifest.get("portfolios"):
         problems.append("manifest counts do not add up")
     if problems:
+        problems += [str(exc) for exc in refused[:_REFUSED_SHOWN]]
         raise BackupCorrupt(f"backup {prefix} is corrupt or partial: " + "; ".join(problems))
+    if refused:
+        first = refused[0]
+        more = f"; and {len(refused) - 1} more" if len(refused) > 1 else ""
+        raise OutOfRange(
+            first.field,
+            first.limit,
+            message=f"backup {prefix} holds a value outside the limits: {first}{more}",
+        )
     return VerifiedBackup(prefix, portfolios)
+
+
+_REFUSED_SHOWN = 5
+
+
+def _portfolios(documents: list[Any], key: str, refused: list[OutOfRange]) -> list[Portfolio]:
+    """The portfolios of one object, but those holding a value outside the limits: these
+    are added to `refused` (located in the object), so that every one is named. Other
+    errors propagate."""
+    found: list[Portfolio] = []
+    for index, document in enumerate(documents):
+        try:
+            found.append(Portfolio.from_json(document))
+        except OutOfRange as exc:
+            refused.append(exc.located(f"{key}: portfolios[{index}]"))
+    return found
 
 
 @dataclass(slots=True)

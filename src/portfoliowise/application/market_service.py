@@ -38,7 +38,6 @@ from portfoliowise.domain.errors import (
     UnknownSymbolError,
     ValidationError,
 )
-from portfoliowise.domain.fx import FxRate, RateTable
 from portfoliowise.domain.instruments import Instrument, Market, parse_symbol
 from portfoliowise.domain.market import DailyHistory
 from portfoliowise.domain.money import Currency, Money
@@ -173,20 +172,6 @@ class InProcessHistoryCache:
 # -- the service ---------------------------------------------------------------------------
 
 
-def rates_from_quotes(quotes: Iterable[Quote]) -> RateTable:
-    """A `RateTable` of the priced FX quotes (stale ones included, with their `asOf`);
-    unavailable pairs are left out, so converting through them raises `MissingRateError`."""
-    table = RateTable()
-    for quote in quotes:
-        if quote.price is None:
-            continue
-        instrument = parse_symbol(quote.symbol)
-        if instrument.market is Market.FX:
-            base = Currency.of(instrument.code[:3])
-            table.add(FxRate(base, quote.price.currency, quote.price.amount, quote.as_of))
-    return table
-
-
 class MarketService:
     """Quotes, FX rates and history for the market handler and the valuation use cases.
 
@@ -226,7 +211,8 @@ class MarketService:
 
     def get_rates(self, pairs: Sequence[str]) -> dict[str, Quote]:
         """FX quotes by pair (`USD-JPY`, from `USDJPY`, `USD/JPY`, `USDJPY=X`, `JPY=X`): the
-        price is the rate in the quote currency. `rates_from_quotes` makes a `RateTable`."""
+        price is the rate in the quote currency (`pricing.rates_from_quotes` makes a
+        `RateTable`)."""
         return self._quotes(_parse_all(pairs, only_fx=True))
 
     def _quotes(self, instruments: list[Instrument]) -> dict[str, Quote]:

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from portfoliowise.application.backup import run_backup
+from portfoliowise.application.pricing import PricingNeeds, pricing_needs
 from portfoliowise.domain.errors import NotFoundError
-from portfoliowise.domain.instruments import Market, parse_symbol
-from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.ports import BlobStore, Clock, PortfolioRepository
 from portfoliowise.domain.quotes import Quote, QuoteStatus
 
@@ -78,31 +77,11 @@ class Purge:
 
 def held_symbols(repository: PortfolioRepository) -> tuple[list[str], list[str]]:
     """Every symbol held or targeted in any portfolio, and the FX pairs their valuation
-    needs (each quote currency against each portfolio's base currency)."""
-    symbols: set[str] = set()
-    pairs: set[str] = set()
+    needs (`pricing_needs`: the same rule the valuation routes price with)."""
+    needs = PricingNeeds((), ())
     for portfolio in repository.all_portfolios():
-        mine, rates = _priced_by(portfolio)
-        symbols |= mine
-        pairs |= rates
-    return sorted(symbols), sorted(pairs)
-
-
-def _priced_by(portfolio: Portfolio) -> tuple[set[str], set[str]]:
-    """What valuing `portfolio` needs: its held and targeted symbols (FX targets aside),
-    and a rate from each holding's quote currency to the base currency."""
-    base = portfolio.base_currency.code
-    symbols = {h.symbol for h in portfolio.holdings}
-    pairs = {
-        f"{h.instrument.currency.code}-{base}"
-        for h in portfolio.holdings
-        if h.instrument.currency.code != base
-    }
-    for symbol in portfolio.targets:
-        instrument = parse_symbol(symbol)
-        if instrument.market is not Market.FX:
-            symbols.add(instrument.symbol)
-    return symbols, pairs
+        needs = needs | pricing_needs(portfolio)
+    return list(needs.symbols), list(needs.pairs)
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -134,8 +113,8 @@ def warm_portfolio(
         portfolio = repository.get(user_id, portfolio_id)
     except NotFoundError:
         return {"job": "warm-portfolio", "skipped": "portfolio not found"}
-    symbols, pairs = _priced_by(portfolio)
-    result = warmer.warm(sorted(symbols), sorted(pairs))
+    needs = pricing_needs(portfolio)
+    result = warmer.warm(list(needs.symbols), list(needs.pairs))
     return {"job": "warm-portfolio", "priced": result.priced, "unavailable": result.unavailable}
 
 

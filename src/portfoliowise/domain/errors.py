@@ -3,6 +3,19 @@ HTTP statuses or CLI exit codes by type, never by message text."""
 
 from __future__ import annotations
 
+PREVIEW_LENGTH = 40
+"""How much of a user's input an error message quotes: enough to recognise it, never a
+100 KB name echoed back."""
+
+
+def preview(value: object, length: int = PREVIEW_LENGTH) -> str:
+    """`repr(value)`, cut to `length` characters (and saying how long the whole is)."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= length:
+        return repr(text) if isinstance(value, str) else text
+    shown = repr(text[:length]) if isinstance(value, str) else text[:length]
+    return f"{shown}... ({len(text):,} characters)"
+
 
 class DomainError(Exception):
     """Base of every error the domain raises on purpose."""
@@ -20,8 +33,8 @@ class UnknownCurrencyError(ValidationError):
     code = "unknown_currency"
 
     def __init__(self, code: str) -> None:
-        super().__init__(f"unknown currency code: {code!r}")
-        self.currency = code
+        super().__init__(f"unknown currency code: {preview(code)}")
+        self.currency = code[:PREVIEW_LENGTH]
 
 
 class CurrencyMismatchError(ValidationError):
@@ -36,8 +49,38 @@ class UnknownSymbolError(ValidationError):
     code = "unknown_symbol"
 
     def __init__(self, symbol: str, reason: str = "not a Tokyo, US, fund or FX symbol") -> None:
-        super().__init__(f"unknown symbol {symbol!r}: {reason}")
-        self.symbol = symbol
+        super().__init__(f"unknown symbol {preview(symbol)}: {reason}")
+        self.symbol = symbol[:PREVIEW_LENGTH]
+
+
+class OutOfRange(ValidationError):
+    """A number, a text or a count outside the limits of `domain.limits`: too large, too
+    small, too precise, too long or too many. `field` names what was refused (`quantity`,
+    `costBasis`, `name`, `holdings`, `budget`...), `limit` the rule it broke. The message
+    quotes the value refused, cut short (`preview`)."""
+
+    code = "out_of_range"
+
+    def __init__(
+        self,
+        field: str,
+        limit: str,
+        *,
+        value: object = None,
+        label: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        if message is None:
+            got = "" if value is None else f", got {preview(value)}"
+            message = f"{label or field} is out of range ({limit}){got}"
+        super().__init__(message)
+        self.field = field
+        self.limit = limit
+
+    def located(self, where: str) -> OutOfRange:
+        """The same error, its message prefixed with where it was found in a document
+        (`holdings[3]`, a file name): same class, code, field and limit."""
+        return OutOfRange(self.field, self.limit, message=f"{where}: {self}")
 
 
 class MissingRateError(DomainError):

@@ -4,9 +4,21 @@ currency's minor unit happens only when presenting (`Money.rounded`, `Money.disp
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Decimal,
+    InvalidOperation,
+    localcontext,
+)
 
-from portfoliowise.domain.errors import CurrencyMismatchError, UnknownCurrencyError, ValidationError
+from portfoliowise.domain.errors import (
+    CurrencyMismatchError,
+    UnknownCurrencyError,
+    ValidationError,
+    preview,
+)
 
 # ISO 4217 minor units of the currencies our users hold or fund accounts in.
 _MINOR_UNITS: dict[str, int] = {
@@ -64,7 +76,7 @@ def to_decimal(value: object, what: str = "amount") -> Decimal:
     """Turn user input (str, int or Decimal) into a finite Decimal. Floats are refused:
     they cannot hold most decimal amounts exactly."""
     if isinstance(value, (bool, float)):
-        raise ValidationError(f"{what} must be a decimal string or integer, not {value!r}")
+        raise ValidationError(f"{what} must be a decimal string or integer, not {preview(value)}")
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
@@ -73,12 +85,30 @@ def to_decimal(value: object, what: str = "amount") -> Decimal:
         try:
             result = Decimal(value.strip().replace(",", "").replace("_", ""))
         except InvalidOperation:
-            raise ValidationError(f"{what} is not a number: {value!r}") from None
+            raise ValidationError(f"{what} is not a number: {preview(value)}") from None
     else:
-        raise ValidationError(f"{what} must be a decimal string or integer, not {value!r}")
+        kind = type(value).__name__
+        raise ValidationError(f"{what} must be a decimal string or integer, not a {kind}")
     if not result.is_finite():
-        raise ValidationError(f"{what} must be finite, got {value!r}")
+        raise ValidationError(f"{what} must be finite, got {preview(value)}")
     return result
+
+
+MAX_ROUNDING_DIGITS = 60
+"""The most digits `quantize` widens the precision to: 28 (the default) cannot round
+10^26 USD to the cent; 60 holds any value the limits (`domain.limits`) allow, and a
+larger one stays an error (`InvalidOperation`) rather than a billion-digit number."""
+
+
+def quantize(amount: Decimal, quantum: Decimal, rounding: str) -> Decimal:
+    """`amount.quantize(quantum, rounding)` with the precision widened to every digit of
+    the result (up to `MAX_ROUNDING_DIGITS`)."""
+    if not amount or not amount.is_finite():
+        return amount.quantize(quantum, rounding)
+    digits = amount.adjusted() - quantum.adjusted() + 2
+    with localcontext() as context:
+        context.prec = min(max(context.prec, digits), max(context.prec, MAX_ROUNDING_DIGITS))
+        return amount.quantize(quantum, rounding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +137,10 @@ class Money:
         """Parse `300000JPY`, `300,000 JPY` or `1500.50USD`."""
         raw = text.strip().upper().replace(" ", "")
         if len(raw) < 4 or not raw[-3:].isalpha():
-            raise ValidationError(f"amount must end with a currency code, e.g. 300000JPY: {text!r}")
-        return cls(to_decimal(raw[:-3], f"amount in {text!r}"), Currency.of(raw[-3:]))
+            raise ValidationError(
+                f"amount must end with a currency code, e.g. 300000JPY: {preview(text)}"
+            )
+        return cls(to_decimal(raw[:-3], f"amount in {preview(text)}"), Currency.of(raw[-3:]))
 
     def _check(self, other: Money) -> None:
         if not isinstance(other, Money):
@@ -170,14 +202,14 @@ class Money:
 
     def rounded(self) -> Money:
         """To the minor unit, half up (四捨五入), for presentation only."""
-        return Money(self.amount.quantize(self.currency.quantum, ROUND_HALF_UP), self.currency)
+        return Money(quantize(self.amount, self.currency.quantum, ROUND_HALF_UP), self.currency)
 
     def rounded_up(self) -> Money:
         """To the minor unit, toward +infinity: what a charge in this currency costs at most."""
-        return Money(self.amount.quantize(self.currency.quantum, ROUND_CEILING), self.currency)
+        return Money(quantize(self.amount, self.currency.quantum, ROUND_CEILING), self.currency)
 
     def rounded_down(self) -> Money:
-        return Money(self.amount.quantize(self.currency.quantum, ROUND_FLOOR), self.currency)
+        return Money(quantize(self.amount, self.currency.quantum, ROUND_FLOOR), self.currency)
 
     def to_json(self) -> dict[str, str]:
         """Presentation form: amount as a decimal string rounded to the minor unit."""
@@ -190,7 +222,7 @@ class Money:
     def _exact_amount(self) -> Decimal:
         normal = self.amount.normalize()
         places = max(self.currency.minor_unit, -int(normal.as_tuple().exponent))
-        return self.amount.quantize(Decimal(1).scaleb(-places))
+        return quantize(self.amount, Decimal(1).scaleb(-places), ROUND_HALF_UP)
 
     def display(self, exact: bool = False) -> str:
         """`1,234 JPY`, `12.30 USD`; `exact=True` keeps extra decimals (prices: 1,912.5 JPY)."""

@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
 
-from portfoliowise.domain.errors import InvariantViolation, ValidationError
+from portfoliowise.domain.errors import InvariantViolation, OutOfRange, ValidationError, preview
 from portfoliowise.domain.events import (
     DomainEvent,
     FieldChange,
@@ -24,12 +24,31 @@ from portfoliowise.domain.events import (
     TargetsSet,
 )
 from portfoliowise.domain.instruments import Instrument, Market, parse_symbol
+from portfoliowise.domain.limits import (
+    MAX_HOLDINGS,
+    MAX_NAME_LENGTH,
+    MAX_TARGETS,
+    MAX_TEXT_LENGTH,
+    check_amount,
+    check_count,
+    check_percent,
+    check_quantity,
+    check_text,
+)
 from portfoliowise.domain.money import Currency, Money, to_decimal
+
+__all__ = [  # the limits were defined here first; `domain.limits` holds them all now
+    "MAX_HOLDINGS",
+    "MAX_NAME_LENGTH",
+    "AssetClass",
+    "Holding",
+    "Portfolio",
+    "holding_from_json",
+    "validate_targets",
+]
 
 TARGET_SUM: Final = Decimal(100)
 TARGET_TOLERANCE: Final = Decimal("0.01")
-MAX_NAME_LENGTH: Final = 100
-MAX_HOLDINGS: Final = 10_000
 
 
 class AssetClass(StrEnum):
@@ -43,11 +62,14 @@ class AssetClass(StrEnum):
 
     @classmethod
     def parse(cls, value: str) -> AssetClass:
+        check_text(value, "assetClass")
         try:
             return cls(value.strip().lower())
         except ValueError:
             allowed = ", ".join(member.value for member in cls)
-            raise ValidationError(f"unknown asset class {value!r} (one of {allowed})") from None
+            raise ValidationError(
+                f"unknown asset class {preview(value)} (one of {allowed})"
+            ) from None
 
 
 _TICK = timedelta(microseconds=1)
@@ -71,14 +93,17 @@ class Holding:
     name: str | None = None
 
     def __post_init__(self) -> None:
+        """Every holding, from the API, a file, the CLI or a backup, is within the limits
+        of `domain.limits`: `OutOfRange` names the field otherwise."""
         if not isinstance(self.quantity, Decimal) or not self.quantity.is_finite():
             raise ValidationError(f"{self.symbol}: quantity must be a Decimal")
-        if self.quantity < 0:
-            raise InvariantViolation(f"{self.symbol}: quantity cannot be negative")
+        check_quantity(self.quantity, f"{self.symbol} quantity")
         if self.instrument.market is Market.FX:
             raise ValidationError(f"{self.symbol}: an FX pair cannot be held")
-        if self.cost_basis is not None and self.cost_basis.amount < 0:
-            raise InvariantViolation(f"{self.symbol}: cost basis cannot be negative")
+        if self.cost_basis is not None:
+            check_amount(self.cost_basis.amount, "costBasis", f"{self.symbol} cost basis")
+        for field in ("sector", "region", "name"):
+            check_text(getattr(self, field), field, MAX_TEXT_LENGTH)
 
     @classmethod
     def of(
@@ -138,14 +163,14 @@ def validate_targets(targets: Mapping[str, object] | None) -> dict[str, Decimal]
     100 within 0.01. An empty mapping (or None) means no targets."""
     if not targets:
         return {}
+    check_count(len(targets), "targets", MAX_TARGETS)
     result: dict[str, Decimal] = {}
     for raw_symbol, raw_pct in targets.items():
         symbol = parse_symbol(raw_symbol).symbol
         if symbol in result:
             raise InvariantViolation(f"target for {symbol} given twice")
         pct = to_decimal(raw_pct, f"target for {symbol}")
-        if pct < 0 or pct > TARGET_SUM:
-            raise InvariantViolation(f"target for {symbol} must be between 0 and 100, got {pct}")
+        check_percent(pct, "targets", f"target for {symbol}")
         result[symbol] = pct
     total = sum(result.values(), Decimal(0))
     if abs(total - TARGET_SUM) > TARGET_TOLERANCE:
@@ -369,7 +394,12 @@ class Portfolio:
         if not cleaned:
             raise ValidationError("portfolio name cannot be empty")
         if len(cleaned) > MAX_NAME_LENGTH:
-            raise ValidationError(f"portfolio name is longer than {MAX_NAME_LENGTH} characters")
+            raise OutOfRange(
+                "name",
+                f"at most {MAX_NAME_LENGTH} characters",
+                message=f"portfolio name is longer than {MAX_NAME_LENGTH} characters "
+                f"({len(cleaned):,}): {preview(cleaned)}",
+            )
         return cleaned
 
     def _check_open(self) -> None:
@@ -387,8 +417,7 @@ class Portfolio:
         self._check_open()
         if holding.symbol in self._holdings:
             raise InvariantViolation(f"{holding.symbol} is already held in this portfolio")
-        if len(self._holdings) >= MAX_HOLDINGS:
-            raise InvariantViolation(f"a portfolio holds at most {MAX_HOLDINGS} instruments")
+        check_count(len(self._holdings) + 1, "holdings", MAX_HOLDINGS)
         self._holdings[holding.symbol] = holding
 
     def _record(

@@ -19,20 +19,26 @@ Rules:
   as few of them as needed.
 - Rebalance mode may also sell holdings more than `tolerance` percentage points above
   their target (holdings without a target have target 0), down to the target at most.
+- Bounded work for any input the limits (`domain.limits`) allow: every count of steps
+  is found by a search whose number of tries does not depend on the number of steps
+  (`_boundary`), and the heap of gaps is popped a bounded number of times per holding.
+  `Decimal` keeps 28 digits: beyond them `n * step` no longer changes when `n` grows by
+  one, so a search that moved one step at a time would never end (a quantity of 1e40).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 
-from portfoliowise.domain.errors import UnpricedTargetError, ValidationError
+from portfoliowise.domain.errors import OutOfRange, UnpricedTargetError, ValidationError
 from portfoliowise.domain.fx import RateTable
 from portfoliowise.domain.instruments import Instrument, parse_symbol
-from portfoliowise.domain.money import Currency, Money
+from portfoliowise.domain.limits import MAX_PRICE, MIN_STEP, check_amount, check_percent
+from portfoliowise.domain.money import Currency, Money, quantize
 from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.quotes import Quote
 
@@ -155,6 +161,9 @@ def _check_inputs(portfolio: Portfolio, budget: Money, opts: SimulationOptions) 
         raise ValidationError(f"the budget cannot be negative, got {budget.display()}")
     if opts.tolerance < 0:
         raise ValidationError("the rebalance tolerance cannot be negative")
+    check_amount(budget.amount, "budget")
+    check_percent(opts.tolerance, "tolerance", "the rebalance tolerance")
+    check_amount(opts.min_fund_purchase, "minFundPurchase", "the minimum fund purchase")
 
 
 def _build_lines(
@@ -178,6 +187,9 @@ def _build_lines(
         if price is None or rate is None:
             (unpriced_targets if pct > 0 else excluded).append(symbol)
             continue
+        if not MIN_STEP <= price.amount <= MAX_PRICE:
+            limit = f"from {MIN_STEP:f} to {MAX_PRICE:,f}"
+            raise OutOfRange("price", limit, value=price.amount, label=f"the price of {symbol}")
         instrument = parse_symbol(symbol)
         quantity = held.get(symbol, ZERO)
         if instrument.bought_by_amount:
@@ -212,11 +224,75 @@ def _build_lines(
 
 # -- rounding of charges ----------------------------------------------------------
 def _charge(line: _Line, steps: int, currency: Currency) -> Decimal:
-    return (steps * line.step_value).quantize(currency.quantum, ROUND_CEILING)
+    return quantize(steps * line.step_value, currency.quantum, ROUND_CEILING)
 
 
 def _credit(line: _Line, steps: int, currency: Currency) -> Decimal:
-    return (steps * line.step_value).quantize(currency.quantum, ROUND_FLOOR)
+    return quantize(steps * line.step_value, currency.quantum, ROUND_FLOOR)
+
+
+# -- counting steps ---------------------------------------------------------------
+_NUDGES = 3  # a division exact to 28 digits is off by one or two steps, below 10^28
+_DOUBLINGS = 256  # 2^256 steps: far beyond any count the limits allow (10^60)
+
+
+def _boundary(fits: Callable[[int], bool], guess: int, low: int, high: int | None = None) -> int:
+    """The largest `n` in [low, high] such that `fits(n)`, where `fits` holds up to some
+    `n` and not after it (`low` is returned when nothing above it fits). From `guess`
+    (a division): a few steps of one, then, when the guess is farther off (a division
+    rounded to 28 digits), an exponential and a binary search. At most a few hundred
+    calls to `fits`, however many steps the answer counts."""
+    n = max(guess, low) if high is None else min(max(guess, low), high)
+    if n > low and not fits(n):
+        return _search_down(fits, low, n)
+    return _search_up(fits, n, high)
+
+
+def _search_down(fits: Callable[[int], bool], low: int, bad: int) -> int:
+    """The boundary below `bad` (which does not fit), at `low` at least."""
+    for _ in range(_NUDGES):
+        if bad - 1 <= low or fits(bad - 1):
+            return max(bad - 1, low)
+        bad -= 1
+    good, distance = low, 1
+    for _ in range(_DOUBLINGS):
+        probe = bad - distance
+        if probe <= low:
+            break
+        if fits(probe):
+            good = probe
+            break
+        bad, distance = probe, distance * 2
+    return _bisect(fits, good, bad)
+
+
+def _search_up(fits: Callable[[int], bool], good: int, high: int | None) -> int:
+    """The boundary at or above `good` (which fits, or is the lowest allowed)."""
+    for _ in range(_NUDGES):
+        if (high is not None and good >= high) or not fits(good + 1):
+            return good
+        good += 1
+    distance = 1
+    for _ in range(_DOUBLINGS):
+        probe = good + distance if high is None else min(good + distance, high)
+        if not fits(probe):
+            return _bisect(fits, good, probe)
+        if probe == high:
+            return probe
+        good, distance = probe, distance * 2
+    return good  # never reached: 2^256 steps all fit
+
+
+def _bisect(fits: Callable[[int], bool], good: int, bad: int) -> int:
+    """The last n that fits between `good` (fits, or the lowest allowed) and `bad` (does
+    not): log2(bad - good) calls."""
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if fits(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
 
 
 def _charged(lines: list[_Line]) -> Decimal:
@@ -248,8 +324,12 @@ def _sell_overweight(
             sellable = int((line.value / line.step_value).to_integral_value(ROUND_FLOOR))
         steps = min(steps, sellable)
         floor = line.target * wealth  # guard against the rounding of the division above
-        while steps > 0 and (line.local - steps * line.step_local) * line.rate < floor:
-            steps -= 1
+
+        def keeps_target(n: int, line: _Line = line, floor: Decimal = floor) -> bool:
+            return (line.local - n * line.step_local) * line.rate >= floor
+
+        if steps > 0 and not keeps_target(steps):
+            steps = _boundary(keeps_target, steps - 1, 0, steps - 1)
         if steps > 0:
             line.sell_steps = steps
             line.credited = _credit(line, steps, currency)
@@ -297,7 +377,11 @@ def _spend_remaining(
     most under-weight; stopped by that level, it goes back on the heap. Cash and gaps
     only shrink, so a holding that cannot take a step is dropped for good. When the
     next candidates are level with the one popped, they are levelled down together
-    (`_fill_band`) rather than a step each in turn."""
+    (`_fill_band`) rather than a step each in turn.
+
+    At most `_POPS_PER_HOLDING` pops a holding: enough for any plan seen (a few a holding),
+    and an end even where rounding to 28 digits leaves the cash and a gap unchanged by a
+    step (what is left of the cash then stays unspent)."""
     heap: list[tuple[Decimal, int]] = []
     for index, line in enumerate(lines):
         gap = line.target * wealth - line.value_after
@@ -305,7 +389,9 @@ def _spend_remaining(
             heap.append((-gap, index))
     heapq.heapify(heap)
     pause = 0  # pops to make one at a time after a band fill that bought little
-    while heap and cash > 0:
+    pops = _POPS_PER_HOLDING * (len(heap) + 1)
+    while heap and cash > 0 and pops > 0:
+        pops -= 1
         negative_gap, index = heapq.heappop(heap)
         line, gap = lines[index], -negative_gap
         if line.step_qty is None:
@@ -325,6 +411,9 @@ def _spend_remaining(
         cash -= _buy_more(line, steps, currency)  # at least one step: progress
         if steps < most:
             heapq.heappush(heap, (-(gap - steps * line.step_value), index))
+
+
+_POPS_PER_HOLDING = 64
 
 
 def _fill_band(
@@ -403,12 +492,9 @@ def _helpful_steps(line: _Line, gap: Decimal) -> int:
     step = line.step_value
     if step >= 2 * gap:
         return 0
-    steps = max(int(((2 * gap - step) / (2 * step)).to_integral_value(ROUND_CEILING)), 1)
-    while steps > 1 and step >= 2 * (gap - (steps - 1) * step):  # division rounding
-        steps -= 1
-    while step < 2 * (gap - steps * step):
-        steps += 1
-    return steps
+    guess = max(int(((2 * gap - step) / (2 * step)).to_integral_value(ROUND_CEILING)), 1)
+    # The n-th step helps when it costs under twice the gap left after the n - 1 before.
+    return _boundary(lambda n: step < 2 * (gap - (n - 1) * step), guess, 1)
 
 
 def _steps_above(line: _Line, gap: Decimal, next_gap: Decimal) -> int:
@@ -417,12 +503,10 @@ def _steps_above(line: _Line, gap: Decimal, next_gap: Decimal) -> int:
     step = line.step_value
     if gap <= next_gap:
         return 1
-    steps = max(int(((gap - next_gap) / step).to_integral_value(ROUND_CEILING)), 1)
-    while steps > 1 and gap - (steps - 1) * step <= next_gap:  # division rounding
-        steps -= 1
-    while gap - steps * step > next_gap:
-        steps += 1
-    return steps
+    guess = max(int(((gap - next_gap) / step).to_integral_value(ROUND_CEILING)), 1)
+    # The fewest steps that bring the gap down to the next one: one more than the most
+    # that leave it above.
+    return _boundary(lambda n: gap - n * step > next_gap, guess - 1, 0) + 1
 
 
 def _affordable_steps(line: _Line, cash: Decimal, currency: Currency) -> int:
@@ -430,11 +514,8 @@ def _affordable_steps(line: _Line, cash: Decimal, currency: Currency) -> int:
     charged once, rounded up, so this is the most steps whose total charge stays within
     what is charged already plus the cash."""
     ceiling = line.charged + cash
-    total = max(int((ceiling / line.step_value).to_integral_value(ROUND_FLOOR)), line.buy_steps)
-    while total > line.buy_steps and _charge(line, total, currency) > ceiling:
-        total -= 1
-    if _charge(line, total + 1, currency) <= ceiling:  # division rounding
-        total += 1
+    guess = int((ceiling / line.step_value).to_integral_value(ROUND_FLOOR))
+    total = _boundary(lambda n: _charge(line, n, currency) <= ceiling, guess, line.buy_steps)
     return total - line.buy_steps
 
 
@@ -593,15 +674,17 @@ def _exchange_one(
     saved = [(line.buy_steps, line.charged) for line in donors]
     kept = (candidate.buy_steps, candidate.charged)
     _set_buy(candidate, max(candidate.buy_steps + 1, candidate.min_steps), currency)
+    over = _charged(lines) - _credited(lines) - budget  # kept up to date: one pass
     for donor in donors:
-        over = _charged(lines) - _credited(lines) - budget
         if over <= 0:
             break
         if donor is candidate:
             continue
         back = int((over / donor.step_value).to_integral_value(ROUND_CEILING))
         keep = max(donor.buy_steps - back, 0)
+        charged = donor.charged
         _set_buy(donor, keep if keep >= donor.min_steps else 0, currency)
+        over -= charged - donor.charged
     within_budget = _charged(lines) - _credited(lines) <= budget
     if within_budget and _distance_after(lines, targets) < current - _EXCHANGE_GAIN:
         return True

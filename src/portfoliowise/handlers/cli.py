@@ -1,7 +1,8 @@
 """`portfoliowise` command line: value and simulate a portfolio file, back up and restore.
 
-Errors the user can fix (bad file, unknown symbol, bad budget, missing price) print
-one line on stderr and exit 2; nothing is half-done because nothing is written."""
+Errors the user can fix (bad file, unknown symbol, bad budget, missing price, a value
+outside the limits of `domain.limits`) print one line on stderr and exit 2; nothing is
+half-done because nothing is written."""
 
 from __future__ import annotations
 
@@ -210,6 +211,11 @@ def _attach_values(argv: Sequence[str]) -> list[str]:
     return out
 
 
+def _one_line(message: str) -> str:
+    """The message on one line (a file name or a quoted value may hold a line break)."""
+    return " ".join(message.splitlines())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         raw = sys.argv[1:] if argv is None else argv
@@ -217,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except DomainError as exc:
-        print(f"portfoliowise: error: {exc}", file=sys.stderr)
+        print(f"portfoliowise: error: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except decimal.DecimalException as exc:  # e.g. a budget of 1e999999999JPY
         name = type(exc).__name__

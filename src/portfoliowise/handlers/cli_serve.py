@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -22,15 +21,15 @@ from portfoliowise.adapters.market.chain import (
 )
 from portfoliowise.adapters.market.sample import examples_dir
 from portfoliowise.adapters.portfolio_files import load_portfolio
-from portfoliowise.adapters.sqlite import SqliteStores, default_data_dir
+from portfoliowise.adapters.sqlite import default_data_dir
 from portfoliowise.application.portfolio_commands import create_portfolio
-from portfoliowise.application.scheduled_jobs import SCHEDULES, Purge, ServiceWarmer
+from portfoliowise.application.scheduled_jobs import SCHEDULES
 from portfoliowise.domain.audit import RequestContext
-from portfoliowise.handlers.api.app import build_app
+from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container, local_container
-from portfoliowise.handlers.jobs import build_jobs
 from portfoliowise.handlers.local_scheduler import Scheduler
 from portfoliowise.handlers.local_server import LocalServer
+from portfoliowise.handlers.settings import Settings
 
 DEFAULT_PORT = 8000
 DEMO_EMAIL = "demo@portfoliowise.local"
@@ -61,19 +60,19 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     serve.set_defaults(handler=cmd_serve)
 
 
-def local_environ(base: Mapping[str, str], *, demo: bool, dev_login: bool) -> dict[str, str]:
-    """The configuration of the local server: the dev login when asked, and with `--demo`
-    the sample prices after the configured sources."""
-    environ = dict(base)
-    environ["DEV_LOGIN"] = "1" if dev_login else ""
+def local_settings(base: Settings, data_dir: Path, *, demo: bool, dev_login: bool) -> Settings:
+    """The local server's settings: the dev login when asked (never inside Lambda), and
+    with `--demo` the sample prices after the configured sources."""
+    market = dict(base.market)
     if demo:
         for setting, default in (
             (QUOTE_SOURCES, DEFAULT_QUOTE_SOURCES),
             (FX_SOURCES, DEFAULT_FX_SOURCES),
         ):
-            names = [n.strip() for n in (environ.get(setting) or ",".join(default)).split(",")]
-            environ[setting] = ",".join([n for n in names if n and n != "sample"] + ["sample"])
-    return environ
+            names = [n.strip() for n in (market.get(setting) or ",".join(default)).split(",")]
+            market[setting] = ",".join([n for n in names if n and n != "sample"] + ["sample"])
+    auth = replace(base.auth, dev_login=dev_login and not base.inside_lambda)
+    return replace(base, auth=auth, market=market).local(data_dir)
 
 
 def ensure_demo_portfolio(container: Container) -> bool:
@@ -96,36 +95,21 @@ def ensure_demo_portfolio(container: Container) -> bool:
     return True
 
 
-def _purges(stores: SqliteStores, container: Container) -> list[Purge]:
-    clock = container.clock()
-    return [
-        Purge("sessions", lambda: stores.sessions.purge_expired(clock.now())),
-        Purge("cache", stores.quotes.purge_expired),
-        Purge("audit", stores.audit.purge_expired),
-    ]
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     data_dir: Path = args.data_dir or default_data_dir()
-    environ = local_environ(os.environ, demo=args.demo, dev_login=args.dev_login)
-    container = local_container(data_dir, environ)
-    clock = container.clock()
+    settings = local_settings(
+        Settings.from_env(), data_dir, demo=args.demo, dev_login=args.dev_login
+    )
+    container = local_container(data_dir, settings)
     stores = container.sqlite()
-    app = build_app(container)  # auth (with the dev login when asked), portfolio, market
+    app = bootstrap.local_api(container)  # every router (with the dev login when asked)
     if args.demo and ensure_demo_portfolio(container):
         print(f"demo: created the example portfolio of {DEMO_USER}", flush=True)
 
     server = LocalServer(app.resolve, args.port)
-    jobs = build_jobs(
-        repository=container.portfolios(),
-        backups=container.backups(),
-        reference=container.backups(),  # `reference/jpx/…`, as in the bucket
-        warmer=ServiceWarmer(container.market()),
-        clock=clock,
-        purges=_purges(stores, container),
-    )
-    scheduler = Scheduler(SCHEDULES, jobs, server.lock)
+    # Requests run concurrently (the resolver is thread-safe); jobs one at a time.
+    scheduler = Scheduler(SCHEDULES, bootstrap.scheduled_jobs(container), threading.Lock())
     if not args.no_scheduler:
         scheduler.start()
 
@@ -134,7 +118,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     print(f"PortfolioWise on {server.url} (data: {data_dir})", flush=True)
-    if args.dev_login:
+    if settings.auth.dev_login:
         print(
             f'dev login: POST {server.url}/auth/dev-login {{"email": "{DEMO_EMAIL}"}}', flush=True
         )

@@ -1,137 +1,192 @@
 """The one dependency-injector container: AWS adapters inside Lambda, the embedded ones
-locally, chosen from configuration (environment variables); tests override providers.
+locally, chosen by `Settings.mode`; tests override providers.
 
-Configuration (`Settings.from_env`):
-- `PORTFOLIOWISE_MODE` = `aws` | `local` (default: `aws` inside Lambda, else `local`)
-- AWS: `PORTFOLIO_TABLE`, `AUDIT_TABLE`, `SESSION_TABLE`, `CACHE_TABLE` (`TableNames`),
-  `BACKUP_BUCKET`, `EVENT_BUS_NAME`
-- local: `PORTFOLIOWISE_DATA_DIR` (default: the user's data directory)
-- `CORS_ORIGINS` (comma-separated; default: https://portfolio-wise.com and localhost dev
-  ports), `MAX_BODY_BYTES` (default 1 MB)
-- market chains: `QUOTE_SOURCES`, `FX_SOURCES`, `HISTORY_SOURCES`, `PAID_QUOTES_SECRET`
-
-Nothing is built before it is first asked for: the portfolio function never builds the
-market sources' clients unless a route values a portfolio, and yfinance is imported by the
-Yahoo adapter on its first call only.
-"""
+Every adapter is imported by the factory that builds it, when it is first asked for, so a
+runtime loads only what it uses: the portfolio function never imports the market sources,
+httpx or S3; the auth function never imports the market chain. `handlers.bootstrap` builds
+each runtime from this container."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dependency_injector import containers, providers
 
-from portfoliowise.adapters.blobs import LocalBlobStore, S3BlobStore, s3_client
 from portfoliowise.adapters.clock import SystemClock, UuidGenerator
-from portfoliowise.adapters.dynamodb import (
-    DynamoAttemptLimiter,
-    DynamoAuditLog,
-    DynamoPortfolioRepository,
-    DynamoQuoteCache,
-    DynamoSessionStore,
-    TableNames,
-    dynamodb_client,
-)
-from portfoliowise.adapters.events import EventBridgePublisher, InProcessBus
-from portfoliowise.adapters.events.eventbridge import BUS_NAME, events_client
-from portfoliowise.adapters.market.calendars import calendar_for
-from portfoliowise.adapters.market.chain import (
-    build_fx_sources,
-    build_history_sources,
-    build_quote_sources,
-    live_registries,
-)
-from portfoliowise.adapters.sqlite import SqliteStores, default_data_dir, open_sqlite_stores
-from portfoliowise.application.auth import AuthService
-from portfoliowise.application.market_service import MarketService
+from portfoliowise.application.audit_trail import AuditTrail
+from portfoliowise.application.market_queries import MarketQueries
 from portfoliowise.application.portfolio_commands import PortfolioPorts
-from portfoliowise.domain.ports import AttemptLimiter, Clock, QuoteCache, SessionStore
-from portfoliowise.handlers.api.current_user import Authenticator
+from portfoliowise.application.portfolio_queries import PortfolioQueries
+from portfoliowise.domain.ports import Clock
+from portfoliowise.handlers.settings import AWS, LOCAL, Settings
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    from portfoliowise.adapters.dynamodb import TableNames
+    from portfoliowise.adapters.sqlite import SqliteStores
+    from portfoliowise.application.auth import AuthService, SessionAuthenticator
+    from portfoliowise.application.market_service import MarketService
+    from portfoliowise.application.portfolio_io import PortfolioFormats
+    from portfoliowise.application.scheduled_jobs import CacheWarmer
+    from portfoliowise.domain.ports import (
+        AttemptLimiter,
+        AuditLog,
+        BlobStore,
+        EventPublisher,
+        PortfolioRepository,
+        QuoteCache,
+        SessionStore,
+    )
 
-AWS = "aws"
-LOCAL = "local"
-LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
-DEFAULT_CORS_ORIGINS = (
-    "https://portfolio-wise.com",
-    "http://localhost:3000",
-    "http://localhost:5173",
-    "http://localhost:8000",
-)
-DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 BACKUPS_DIR = "backups"  # the local mirror of the backups bucket, inside the data dir
 
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    mode: str = LOCAL
-    data_dir: Path | None = None
-    backup_bucket: str = ""
-    event_bus_name: str = BUS_NAME
-    cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        mode = (environ.get("PORTFOLIOWISE_MODE") or "").strip().lower()
-        if not mode:
-            mode = AWS if environ.get(LAMBDA_MARKER) else LOCAL
-        if mode not in (AWS, LOCAL):
-            raise ValueError(f"PORTFOLIOWISE_MODE must be {AWS!r} or {LOCAL!r}, got {mode!r}")
-        origins = tuple(
-            o.strip().rstrip("/") for o in environ.get("CORS_ORIGINS", "").split(",") if o.strip()
-        )
-        data_dir = environ.get("PORTFOLIOWISE_DATA_DIR", "").strip()
-        max_body = environ.get("MAX_BODY_BYTES", "").strip()
-        return cls(
-            mode=mode,
-            data_dir=Path(data_dir) if data_dir else None,
-            backup_bucket=environ.get("BACKUP_BUCKET", "").strip(),
-            event_bus_name=environ.get("EVENT_BUS_NAME", "").strip() or BUS_NAME,
-            cors_origins=origins or DEFAULT_CORS_ORIGINS,
-            max_body_bytes=int(max_body) if max_body else DEFAULT_MAX_BODY_BYTES,
-        )
-
-    @property
-    def local_dir(self) -> Path:
-        return self.data_dir if self.data_dir is not None else default_data_dir()
+__all__ = [
+    "AWS",
+    "BACKUPS_DIR",
+    "LOCAL",
+    "Container",
+    "Settings",
+    "container_for",
+    "container_from_env",
+    "local_container",
+]
 
 
-def _mode(settings: Settings) -> str:
-    return settings.mode
+# -- AWS adapters ----------------------------------------------------------------------------
 
 
-def _sqlite(settings: Settings, clock: Clock) -> SqliteStores:
-    return open_sqlite_stores(settings.local_dir, clock)
+def _dynamodb() -> Any:
+    from portfoliowise.adapters.dynamodb.client import dynamodb_client
+
+    return dynamodb_client()
 
 
-def _local_blobs(settings: Settings) -> LocalBlobStore:
-    return LocalBlobStore(settings.local_dir / BACKUPS_DIR)
+def _table_names(settings: Settings) -> TableNames:
+    from portfoliowise.adapters.dynamodb.tables import TableNames
+
+    t = settings.tables
+    return TableNames(portfolio=t.portfolio, audit=t.audit, session=t.session, cache=t.cache)
 
 
-def _s3_blobs(settings: Settings) -> S3BlobStore:
+def _dynamo_portfolios(client: Any, names: TableNames, clock: Clock) -> PortfolioRepository:
+    from portfoliowise.adapters.dynamodb.portfolios import DynamoPortfolioRepository
+
+    return DynamoPortfolioRepository(client, names, clock)
+
+
+def _dynamo_audit(client: Any, names: TableNames, clock: Clock) -> AuditLog:
+    from portfoliowise.adapters.dynamodb.audit import DynamoAuditLog
+
+    return DynamoAuditLog(client, names, clock)
+
+
+def _dynamo_sessions(client: Any, names: TableNames) -> SessionStore:
+    from portfoliowise.adapters.dynamodb.sessions import DynamoSessionStore
+
+    return DynamoSessionStore(client, names)
+
+
+def _dynamo_quotes(client: Any, names: TableNames, clock: Clock) -> QuoteCache:
+    from portfoliowise.adapters.dynamodb.quotes import DynamoQuoteCache
+
+    return DynamoQuoteCache(client, names, clock)
+
+
+def _dynamo_limiter(settings: Settings, client: Any, names: TableNames) -> AttemptLimiter:
+    from datetime import timedelta
+
+    from portfoliowise.adapters.dynamodb.attempts import DynamoAttemptLimiter
+
+    window = timedelta(seconds=settings.auth.window_seconds)
+    return DynamoAttemptLimiter(client, names, settings.auth.max_failures, window)
+
+
+def _s3_blobs(settings: Settings) -> BlobStore:
+    from portfoliowise.adapters.blobs.s3 import S3BlobStore, s3_client
+
     if not settings.backup_bucket:
         raise ValueError("BACKUP_BUCKET is not set")
     return S3BlobStore(s3_client(), settings.backup_bucket)
 
 
-def _eventbridge(settings: Settings) -> EventBridgePublisher:
+def _eventbridge(settings: Settings) -> EventPublisher:
+    from portfoliowise.adapters.events.eventbridge import EventBridgePublisher, events_client
+
     return EventBridgePublisher(events_client(), settings.event_bus_name)
 
 
-def _market_service(environ: Mapping[str, str], cache: QuoteCache, clock: Clock) -> MarketService:
-    registries = live_registries(environ, clock)
+def _invoked_warmer(settings: Settings) -> CacheWarmer:
+    from portfoliowise.adapters.functions.market_warmer import InvokedMarketWarmer, lambda_client
+
+    return InvokedMarketWarmer(lambda_client(), settings.market_function_name)
+
+
+# -- embedded adapters -----------------------------------------------------------------------
+
+
+def _data_dir(settings: Settings) -> Path:
+    if settings.data_dir is not None:
+        return settings.data_dir
+    from portfoliowise.adapters.sqlite.database import default_data_dir
+
+    return default_data_dir()
+
+
+def _sqlite(settings: Settings, clock: Clock) -> SqliteStores:
+    from portfoliowise.adapters.sqlite.stores import open_sqlite_stores
+
+    return open_sqlite_stores(_data_dir(settings), clock)
+
+
+def _local_blobs(settings: Settings) -> BlobStore:
+    from portfoliowise.adapters.blobs.local import LocalBlobStore
+
+    return LocalBlobStore(_data_dir(settings) / BACKUPS_DIR)
+
+
+def _in_process_bus() -> EventPublisher:
+    from portfoliowise.adapters.events.inprocess import InProcessBus
+
+    return InProcessBus()
+
+
+def _local_limiter(settings: Settings) -> AttemptLimiter:
+    from datetime import timedelta
+
+    from portfoliowise.application.auth import InMemoryAttemptLimiter
+
+    window = timedelta(seconds=settings.auth.window_seconds)
+    return InMemoryAttemptLimiter(max_failures=settings.auth.max_failures, window=window)
+
+
+def _service_warmer(market: MarketService) -> CacheWarmer:
+    from portfoliowise.application.scheduled_jobs import ServiceWarmer
+
+    return ServiceWarmer(market)
+
+
+# -- market, sign-in, files ------------------------------------------------------------------
+
+
+def _market_service(settings: Settings, cache: QuoteCache, clock: Clock) -> MarketService:
+    """The live chain (Yahoo → … as configured) over the quote cache."""
+    from portfoliowise.adapters.market.calendars import calendar_for
+    from portfoliowise.adapters.market.chain import (
+        build_fx_sources,
+        build_history_sources,
+        build_quote_sources,
+        live_registries,
+    )
+    from portfoliowise.application.market_service import MarketService
+
+    config = settings.market
+    registries = live_registries(config, clock)
     return MarketService(
         cache,
-        build_quote_sources(environ, registries.quotes, clock),
-        build_fx_sources(environ, registries.fx, clock),
-        build_history_sources(environ, registries.history, clock),
+        build_quote_sources(config, registries.quotes, clock),
+        build_fx_sources(config, registries.fx, clock),
+        build_history_sources(config, registries.history, clock),
         clock,
         calendar_for,
     )
@@ -140,57 +195,48 @@ def _market_service(environ: Mapping[str, str], cache: QuoteCache, clock: Clock)
 def _cached_market(cache: QuoteCache, clock: Clock) -> MarketService:
     """Prices from the quote cache only (fresh as `cached`, older as `stale` with their
     `asOf`, else `unavailable`): no outbound call and no market SDK."""
+    from portfoliowise.adapters.market.calendars import calendar_for
+    from portfoliowise.application.market_service import MarketService
+
     return MarketService(cache, [], [], [], clock, calendar_for)
 
 
-def _session_authenticator(
-    environ: Mapping[str, str], sessions: SessionStore, clock: Clock, settings: Settings
-) -> Authenticator:
+def _formats() -> PortfolioFormats:
+    from portfoliowise.adapters.portfolio_formats import PortfolioFiles
+
+    return PortfolioFiles()
+
+
+def _authenticator(
+    settings: Settings, sessions: SessionStore, clock: Clock
+) -> SessionAuthenticator:
     from portfoliowise.handlers.auth_wiring import build_session_authenticator
 
-    return build_session_authenticator(environ, sessions, clock, data_dir=settings.data_dir)
+    return build_session_authenticator(settings.auth, sessions, clock)
 
 
 def _auth_service(
-    environ: Mapping[str, str],
-    sessions: SessionStore,
-    clock: Clock,
-    settings: Settings,
-    limiter: AttemptLimiter,
+    settings: Settings, sessions: SessionStore, clock: Clock, limiter: AttemptLimiter
 ) -> AuthService:
     from portfoliowise.handlers.auth_wiring import build_auth_service
 
-    return build_auth_service(
-        environ, sessions, clock, data_dir=settings.data_dir, environ=environ, limiter=limiter
-    )
+    return build_auth_service(settings.auth, sessions, clock, limiter=limiter)
 
 
-def _dynamo_limiter(
-    environ: Mapping[str, str], client: DynamoDBClient, names: TableNames
-) -> DynamoAttemptLimiter:
-    from portfoliowise.handlers.auth_wiring import limiter_settings
-
-    max_failures, window = limiter_settings(environ)
-    return DynamoAttemptLimiter(client, names, max_failures, window)
-
-
-def _local_limiter(environ: Mapping[str, str]) -> AttemptLimiter:
-    from portfoliowise.handlers.auth_wiring import build_attempt_limiter
-
-    return build_attempt_limiter(environ)
+def _mode(settings: Settings) -> str:
+    return settings.mode
 
 
 class Container(containers.DeclarativeContainer):
-    environ = providers.Object(os.environ)
-    settings = providers.Singleton(Settings.from_env, environ)
+    settings = providers.Singleton(Settings.from_env)
     mode = providers.Callable(_mode, settings)
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UuidGenerator)
 
     # -- AWS -------------------------------------------------------------------------
-    table_names = providers.Singleton(TableNames.from_env, environ)
-    dynamodb = providers.Singleton(dynamodb_client)
+    table_names = providers.Singleton(_table_names, settings)
+    dynamodb = providers.Singleton(_dynamodb)
 
     # -- local -----------------------------------------------------------------------
     sqlite = providers.Singleton(_sqlite, settings, clock)
@@ -198,22 +244,22 @@ class Container(containers.DeclarativeContainer):
     # -- the ports, by mode ----------------------------------------------------------
     portfolios = providers.Selector(
         mode,
-        aws=providers.Singleton(DynamoPortfolioRepository, dynamodb, table_names, clock),
+        aws=providers.Singleton(_dynamo_portfolios, dynamodb, table_names, clock),
         local=providers.Singleton(lambda stores: stores.portfolios, sqlite),
     )
     audit_log = providers.Selector(
         mode,
-        aws=providers.Singleton(DynamoAuditLog, dynamodb, table_names, clock),
+        aws=providers.Singleton(_dynamo_audit, dynamodb, table_names, clock),
         local=providers.Singleton(lambda stores: stores.audit, sqlite),
     )
     sessions = providers.Selector(
         mode,
-        aws=providers.Singleton(DynamoSessionStore, dynamodb, table_names),
+        aws=providers.Singleton(_dynamo_sessions, dynamodb, table_names),
         local=providers.Singleton(lambda stores: stores.sessions, sqlite),
     )
     quote_cache = providers.Selector(
         mode,
-        aws=providers.Singleton(DynamoQuoteCache, dynamodb, table_names, clock),
+        aws=providers.Singleton(_dynamo_quotes, dynamodb, table_names, clock),
         local=providers.Singleton(lambda stores: stores.quotes, sqlite),
     )
     backups = providers.Selector(
@@ -224,45 +270,57 @@ class Container(containers.DeclarativeContainer):
     events = providers.Selector(
         mode,
         aws=providers.Singleton(_eventbridge, settings),
-        local=providers.Singleton(InProcessBus),
+        local=providers.Singleton(_in_process_bus),
+    )
+
+    # -- market ------------------------------------------------------------------------
+    # `market` is the live chain; the portfolio function overrides it with `cached_market`.
+    market = providers.Singleton(_market_service, settings, quote_cache, clock)
+    cached_market = providers.Singleton(_cached_market, quote_cache, clock)
+    # Refreshes the cache: the market function invoked (AWS), the service itself (local).
+    warmer = providers.Selector(
+        mode,
+        aws=providers.Singleton(_invoked_warmer, settings),
+        local=providers.Singleton(_service_warmer, market),
     )
 
     # -- use cases -------------------------------------------------------------------
     portfolio_ports = providers.Factory(
         PortfolioPorts, repository=portfolios, events=events, clock=clock, ids=ids
     )
-    market = providers.Singleton(_market_service, environ, quote_cache, clock)
-    cached_market = providers.Singleton(_cached_market, quote_cache, clock)
+    portfolio_queries = providers.Factory(
+        PortfolioQueries, repository=portfolios, market=market, clock=clock
+    )
+    portfolio_formats = providers.Singleton(_formats)
+    audit_trail = providers.Factory(AuditTrail, log=audit_log, portfolios=portfolios, clock=clock)
+    market_queries = providers.Factory(MarketQueries, market=market, clock=clock)
 
     # -- sign-in -----------------------------------------------------------------------
-    # The `Authenticator` of handlers/api/current_user.py: `SessionAuthenticator` over the
-    # session store, with the CSRF keys from configuration (handlers/auth_wiring.py).
-    authenticator = providers.Singleton(_session_authenticator, environ, sessions, clock, settings)
+    # What every route but the public ones authenticates with (`SessionAuthenticator`).
+    authenticator = providers.Singleton(_authenticator, settings, sessions, clock)
     # Failed sign-ins per client IP: shared by every Lambda instance in the Session table;
     # in process memory locally (one server).
     attempt_limiter = providers.Selector(
         mode,
-        aws=providers.Singleton(_dynamo_limiter, environ, dynamodb, table_names),
-        local=providers.Singleton(_local_limiter, environ),
+        aws=providers.Singleton(_dynamo_limiter, settings, dynamodb, table_names),
+        local=providers.Singleton(_local_limiter, settings),
     )
-    # The sign-in use cases (Google, dev login when enabled outside Lambda, sessions).
-    auth_service = providers.Singleton(
-        _auth_service, environ, sessions, clock, settings, attempt_limiter
-    )
+    auth_service = providers.Singleton(_auth_service, settings, sessions, clock, attempt_limiter)
 
 
-def container_from_env(environ: Mapping[str, str] | None = None) -> Container:
-    """A container configured from `environ` (default: the process environment)."""
+def container_for(settings: Settings) -> Container:
     container = Container()
-    if environ is not None:
-        container.environ.override(providers.Object(environ))
+    container.settings.override(providers.Object(settings))
     return container
 
 
-def local_container(data_dir: Path, environ: Mapping[str, str] | None = None) -> Container:
+def container_from_env(environ: Mapping[str, str]) -> Container:
+    """A container configured from `environ` (tests; runtimes read the process's)."""
+    return container_for(Settings.from_env(environ))
+
+
+def local_container(data_dir: Path, settings: Settings | None = None) -> Container:
     """A container on the embedded store of `data_dir` (SQLite, local blobs, in-process
-    bus), configured by `environ` otherwise (default: the process environment)."""
-    base = os.environ if environ is None else environ
-    return container_from_env(
-        {**base, "PORTFOLIOWISE_MODE": LOCAL, "PORTFOLIOWISE_DATA_DIR": str(data_dir)}
-    )
+    bus), configured by `settings` otherwise (default: from the process environment)."""
+    base = settings if settings is not None else Settings.from_env()
+    return container_for(base.local(data_dir))

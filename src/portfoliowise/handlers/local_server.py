@@ -2,13 +2,25 @@
 event for the same resolver the Lambda functions run, and the proxy response becomes the
 HTTP response. One log line per request; Ctrl-C stops it cleanly.
 
-Requests are handled one at a time (the resolver keeps the current event on itself), which
-is what one person's local app needs; the scheduler's jobs take the same lock."""
+The HTTP/1.1 framing is h11's (Content-Length validated, chunked bodies decoded, pipelined
+requests kept apart); the responses are written here, each in one `sendall` on a
+TCP_NODELAY socket, so that every error the server answers itself has the API's JSON
+error shape and HTTP/1.0 clients can keep their connection alive when they ask to.
+
+Connections are served concurrently, a thread each (at most MAX_CONNECTIONS), and the
+resolver is called without a lock: it must be thread-safe. A kept-alive connection is
+closed after IDLE_TIMEOUT without a request, and a request head must arrive within
+HEADER_TIMEOUT of its first byte."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import logging
+import re
+import socket
+import socketserver
 import sys
 import threading
 import time
@@ -16,18 +28,46 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import formatdate
+from http import HTTPStatus
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
+
+import h11
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 STAGE = "local"
+SERVER_NAME = b"portfoliowise"  # the Server header: no versions
 MAX_BODY_BYTES = 6 * 1024 * 1024  # API Gateway's Lambda proxy payload limit
+MAX_TARGET_BYTES = 8 * 1024  # a longer request target is answered 414
+MAX_HEAD_BYTES = 64 * 1024  # request line and headers; a longer head is answered 431
+MAX_HEADER_FIELDS = 100  # more header lines are answered 431
+MAX_CONNECTIONS = 64  # open connections, a thread each; one more is answered 503
+IDLE_TIMEOUT = 10.0  # seconds a kept-alive connection may wait for its next request
+HEADER_TIMEOUT = 10.0  # seconds from a request's first byte to the end of its head
+BODY_TIMEOUT = 60.0  # seconds to receive a whole request body
+SEND_TIMEOUT = 60.0  # seconds for a client to take a response
+LINGER_TIMEOUT = 1.0  # seconds reading what a client still sends before closing on it
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form")
+RECV_BYTES = 256 * 1024
 
 Resolve = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+_HEAD_END = re.compile(rb"\n\r?\n")  # where h11 ends a head
+# h11 folds identical Content-Length fields (and "5, 5") into one: the raw head tells.
+_CONTENT_LENGTH_FIELD = re.compile(rb"^content-length:([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+# Framing and identity headers are the server's, whatever the resolver answers.
+_SERVER_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "server", "date"}
+)
+# The start of a request line h11 refused, for the log line.
+_REQUEST_START = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]{1,16}) (?:(/[^\s?#]*)(?=[\s?#]))?")
+_NO_BODY_STATUSES = frozenset({204, 304})
+_JSON_HEADERS = [(b"Content-Type", b"application/json")]
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +87,12 @@ class LocalContext:
         return 30_000
 
 
+def _split_target(target: str) -> tuple[str, str]:
+    """The path and query of an origin-form request target (`//x` stays a path)."""
+    path, _, query = target.partition("#")[0].partition("?")
+    return path, query
+
+
 def proxy_event(
     method: str,
     target: str,
@@ -57,8 +103,8 @@ def proxy_event(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event for one HTTP request."""
-    url = urlsplit(target)
-    pairs = parse_qsl(url.query, keep_blank_values=True)
+    path, query = _split_target(target)
+    pairs = parse_qsl(query, keep_blank_values=True)
     multi_query: dict[str, list[str]] = {}
     for key, value in pairs:
         multi_query.setdefault(key, []).append(value)
@@ -74,18 +120,18 @@ def proxy_event(
     at = now or datetime.now(UTC)
     return {
         "resource": "/{proxy+}",
-        "path": url.path,
+        "path": path,
         "httpMethod": method,
         "headers": dict(headers) or None,
         "multiValueHeaders": multi_headers or None,
         "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": {"proxy": url.path.lstrip("/")},
+        "pathParameters": {"proxy": path.lstrip("/")},
         "stageVariables": None,
         "requestContext": {
             "resourcePath": "/{proxy+}",
             "httpMethod": method,
-            "path": f"/{STAGE}{url.path}",
+            "path": f"/{STAGE}{path}",
             "stage": STAGE,
             "requestId": request_id,
             "requestTime": at.strftime("%d/%b/%Y:%H:%M:%S +0000"),
@@ -118,78 +164,423 @@ def _response_body(response: Mapping[str, Any]) -> bytes:
     return str(body).encode("utf-8")
 
 
-def make_handler(
-    resolve: Resolve, lock: threading.Lock, out: TextIO
-) -> type[BaseHTTPRequestHandler]:
-    class ProxyHandler(BaseHTTPRequestHandler):
-        server_version = "portfoliowise"
-        protocol_version = "HTTP/1.1"
+def _header_value(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")  # obs-text; clients read it as UTF-8
 
-        def _handle(self) -> None:
+
+def _http_response(response: Any) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The status, headers and body of a proxy response; raises if it is not a valid one
+    (h11 checks the status and every header name and value: no CR/LF injection)."""
+    if not isinstance(response, Mapping):
+        raise TypeError(f"the resolver answered {type(response).__name__}, not a dict")
+    status = int(response.get("statusCode", 500))
+    headers = [
+        (key.encode("ascii"), _header_value(value.strip(" \t")))
+        for key, value in _response_headers(response)
+        if key.lower() not in _SERVER_HEADERS
+    ]
+    h11.Response(status_code=status, headers=headers)
+    return status, headers, _response_body(response)
+
+
+def error_body(code: str, message: str, details: Mapping[str, Any] | None = None) -> bytes:
+    """The API's error shape: `{"error": {"code", "message", "details"?}}`."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = dict(details)
+    return json.dumps({"error": error}).encode()
+
+
+def _reason(status: int) -> bytes:
+    try:
+        return HTTPStatus(status).phrase.encode("ascii")
+    except ValueError:
+        return b""
+
+
+def _encode_response(
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    *,
+    close: bool,
+    keep_alive_timeout: float | None = None,
+    head_only: bool = False,
+) -> bytes:
+    """The whole response, status line to body, as one buffer for one `sendall`;
+    `keep_alive_timeout` says so to an HTTP/1.0 client that asked to keep the connection."""
+    parts = [
+        b"HTTP/1.1 %d %s\r\n" % (status, _reason(status)),
+        b"Server: " + SERVER_NAME + b"\r\n",
+        b"Date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n",
+    ]
+    parts.extend(name + b": " + value + b"\r\n" for name, value in headers)
+    has_body = status not in _NO_BODY_STATUSES
+    if has_body:
+        parts.append(b"Content-Length: %d\r\n" % len(body))
+    if close:
+        parts.append(b"Connection: close\r\n")
+    elif keep_alive_timeout is not None:
+        parts.append(b"Connection: keep-alive\r\nKeep-Alive: timeout=%d\r\n" % keep_alive_timeout)
+    parts.append(b"\r\n")
+    if has_body and not head_only:
+        parts.append(body)
+    return b"".join(parts)
+
+
+class _Refused(Exception):
+    """A request the server answers itself (JSON error shape) before closing."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class _Gone(Exception):
+    """The client went away or stayed idle: close without an answer."""
+
+
+def _head_refusal(error: h11.RemoteProtocolError, head: bytearray) -> _Refused:
+    if error.error_status_hint == 431:  # h11: no complete head within MAX_HEAD_BYTES
+        newline = head.find(b"\n")
+        if newline == -1 or newline > MAX_TARGET_BYTES:
+            return _Refused(
+                414, "uri_too_long", f"the request target is over {MAX_TARGET_BYTES} bytes"
+            )
+        return _Refused(
+            431, "headers_too_large", f"the request headers are over {MAX_HEAD_BYTES} bytes"
+        )
+    if error.error_status_hint == 501:
+        return _Refused(501, "not_implemented", "only Transfer-Encoding: chunked is supported")
+    if "Content-Length" in str(error):
+        return _Refused(400, "bad_request", "the Content-Length is not valid")
+    return _Refused(400, "bad_request", "the request is not valid HTTP/1.1")
+
+
+def _check(request: h11.Request, head: bytearray) -> None:
+    """What h11 lets through but this server refuses."""
+    if not request.http_version.startswith(b"1."):
+        raise _Refused(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1")
+    if len(request.target) > MAX_TARGET_BYTES:
+        raise _Refused(414, "uri_too_long", f"the request target is over {MAX_TARGET_BYTES} bytes")
+    end = _HEAD_END.search(head)  # h11 limits only a head that is still incomplete
+    if (end.end() if end else len(head)) > MAX_HEAD_BYTES:
+        raise _Refused(
+            431, "headers_too_large", f"the request headers are over {MAX_HEAD_BYTES} bytes"
+        )
+    if len(request.headers) > MAX_HEADER_FIELDS:
+        raise _Refused(
+            431, "headers_too_large", f"more than {MAX_HEADER_FIELDS} request header fields"
+        )
+    if request.method.decode("ascii") not in METHODS:
+        raise _Refused(501, "not_implemented", "the method is not supported")
+    lengths = _CONTENT_LENGTH_FIELD.findall(head[: end.start()] if end else head)
+    if len(lengths) > 1 or any(b"," in length for length in lengths):
+        raise _Refused(400, "bad_request", "more than one Content-Length")
+    if lengths and any(name == b"transfer-encoding" for name, _ in request.headers):
+        raise _Refused(400, "bad_request", "both Content-Length and Transfer-Encoding")
+    if not request.target.startswith(b"/"):
+        raise _Refused(400, "bad_request", "the request target must be a path")
+
+
+def _keep_alive(request: h11.Request) -> bool:
+    """HTTP/1.1 keeps the connection unless `Connection: close`; HTTP/1.0 closes it unless
+    `Connection: keep-alive`."""
+    tokens = {
+        token.strip().lower()
+        for name, value in request.headers
+        if name == b"connection"
+        for token in value.split(b",")
+    }
+    if b"close" in tokens:
+        return False
+    return request.http_version != b"1.0" or b"keep-alive" in tokens
+
+
+def _printable(text: str) -> str:
+    return "".join(c if " " < c < "\x7f" else f"%{ord(c):02X}" for c in text)
+
+
+def _head_line(head: bytearray) -> str:
+    """`METHOD /path` of a head h11 refused, when it starts like a request."""
+    start = _REQUEST_START.match(head, 0, MAX_TARGET_BYTES)
+    if start is None:
+        return "-"
+    path = _printable(start[2].decode("latin-1")) if start[2] is not None else "-"
+    return f"{start[1].decode('ascii')} {path}"
+
+
+def _request_line(request: h11.Request) -> str:
+    """`METHOD /path` for the log: no query string (it may carry symbols, not secrets)."""
+    method = request.method.decode("ascii")[:16]
+    if len(request.target) > MAX_TARGET_BYTES:
+        return f"{method} -"
+    path, _ = _split_target(request.target.decode("latin-1"))
+    return f"{method} {_printable(path)}"
+
+
+class _Connection:
+    """One client connection: requests in order, each answered before the next is read."""
+
+    def __init__(self, server: _Server, sock: socket.socket, client_ip: str) -> None:
+        self._server = server
+        self._sock = sock
+        self._ip = client_ip
+        self._eof = False
+
+    def serve(self) -> None:
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pending, closed = b"", False
+        with contextlib.suppress(_Gone, OSError):
+            while not self._server.closing:
+                conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
+                if pending:
+                    conn.receive_data(pending)
+                if closed:
+                    conn.receive_data(b"")
+                if not self._exchange(conn, bytearray(pending)):
+                    break
+                pending, closed = conn.trailing_data
+        self._linger()
+
+    def _exchange(self, conn: h11.Connection, head: bytearray) -> bool:
+        """Read one request, answer it; whether the connection stays open."""
+        started = time.perf_counter()
+        line = "-"
+        try:
+            request = self._read_head(conn, head)
             started = time.perf_counter()
-            request_id = str(uuid.uuid4())
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES:
-                self._send_raw(
-                    413,
-                    b'{"error":{"code":"payload_too_large","message":"request body over 6 MB"}}',
-                )
-                self._log(413, started)
-                return
-            body = self.rfile.read(length) if length else b""
-            headers = dict(self.headers.items())
-            event = proxy_event(
-                self.command, self.path, headers, body, self.client_address[0], request_id
+            line = _request_line(request)
+            _check(request, head)
+            body = self._read_body(conn, request)
+        except _Refused as refused:
+            if line == "-":
+                line = _head_line(head)
+            payload = error_body(refused.code, refused.message)
+            try:
+                self._send(_encode_response(refused.status, _JSON_HEADERS, payload, close=True))
+            finally:
+                self._log(line, refused.status, started)
+            return False
+        keep_alive = _keep_alive(request) and not self._server.closing
+        status, response = self._answer(request, body, keep_alive)
+        try:
+            self._send(response)
+        finally:
+            self._log(line, status, started)
+        return keep_alive
+
+    def _answer(self, request: h11.Request, body: bytes, keep_alive: bool) -> tuple[int, bytes]:
+        """The resolver's answer to a request: its status and the whole HTTP response."""
+        method = request.method.decode("ascii")
+        target = request.target.decode("latin-1")
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw_items()}
+        request_id = str(uuid.uuid4())
+        event = proxy_event(method, target, headers, body, self._ip, request_id)
+        try:
+            response = self._server.resolve(event, LocalContext(aws_request_id=request_id))
+            status, fields, payload = _http_response(response)
+        except Exception:
+            log.exception(
+                "the resolver failed on %s (request %s)", _request_line(request), request_id
             )
-            with lock:
-                response = resolve(event, LocalContext(aws_request_id=request_id))
-            status = int(response.get("statusCode", 500))
-            payload = _response_body(response)
-            self.send_response(status)
-            for key, value in _response_headers(response):
-                if key.lower() != "content-length":
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-            self._log(status, started)
-
-        def _send_raw(self, status: int, payload: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(payload)
-            self.close_connection = True
-
-        def _log(self, status: int, started: float) -> None:
-            millis = (time.perf_counter() - started) * 1000
-            path = urlsplit(self.path).path  # no query string: it may carry symbols, not secrets
-            print(
-                f'{self.client_address[0]} "{self.command} {path}" {status} {millis:.1f} ms',
-                file=out,
-                flush=True,
+            status, fields = 500, _JSON_HEADERS
+            payload = error_body(
+                "internal_error", "something went wrong on our side", {"requestId": request_id}
             )
+        http_1_0 = request.http_version == b"1.0"
+        return status, _encode_response(
+            status,
+            fields,
+            payload,
+            close=not keep_alive,
+            keep_alive_timeout=self._server.idle_timeout if http_1_0 else None,
+            head_only=method == "HEAD",
+        )
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+    def _read_head(self, conn: h11.Connection, head: bytearray) -> h11.Request:
+        deadline = time.monotonic() + self._server.header_timeout if head else None
+        while True:
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError as error:
+                if self._eof and not _HEAD_END.search(head):
+                    raise _Gone from None  # hung up halfway through a head
+                raise _head_refusal(error, head) from None
+            if isinstance(event, h11.Request):
+                return event
+            if event is not h11.NEED_DATA:
+                raise _Gone  # closed between requests
+            if deadline is None:  # idle: nothing of the next request yet
+                try:
+                    data = self._recv(self._server.idle_timeout)
+                except TimeoutError:
+                    raise _Gone from None
+                deadline = time.monotonic() + self._server.header_timeout
+            else:
+                data = self._recv_until(deadline, "the request head")
+            head += data
+            conn.receive_data(data)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            """The one line per request is `_log`'s; nothing else."""
+    def _read_body(self, conn: h11.Connection, request: h11.Request) -> bytes:
+        for name, value in request.headers:
+            if name == b"content-length" and int(value) > MAX_BODY_BYTES:
+                raise _Refused(413, "payload_too_large", "the request body is over 6 MB")
+        body = bytearray()
+        deadline = time.monotonic() + BODY_TIMEOUT
+        continued = False
+        while True:
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError:
+                if self._eof:
+                    raise _Gone from None  # hung up halfway through a body
+                raise _Refused(400, "bad_request", "the request body is not valid") from None
+            if isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > MAX_BODY_BYTES:
+                    raise _Refused(413, "payload_too_large", "the request body is over 6 MB")
+            elif isinstance(event, h11.EndOfMessage):
+                return bytes(body)
+            elif event is h11.NEED_DATA:
+                if conn.they_are_waiting_for_100_continue and not continued:
+                    self._send(_CONTINUE)  # the client waits for it before sending the body
+                    continued = True
+                conn.receive_data(self._recv_until(deadline, "the request body"))
+            else:
+                raise _Gone
 
-    return ProxyHandler
+    def _recv(self, timeout: float) -> bytes:
+        if timeout <= 0:
+            raise TimeoutError
+        self._sock.settimeout(timeout)
+        data = self._sock.recv(RECV_BYTES)
+        self._eof = self._eof or not data
+        return data
+
+    def _recv_until(self, deadline: float, what: str) -> bytes:
+        try:
+            return self._recv(deadline - time.monotonic())
+        except TimeoutError:
+            raise _Refused(408, "request_timeout", f"{what} took too long") from None
+
+    def _send(self, data: bytes) -> None:
+        self._sock.settimeout(SEND_TIMEOUT)
+        self._sock.sendall(data)
+
+    def _linger(self) -> None:
+        """Close after reading what the client still sends (for a while), so that a
+        response it has not read yet is not lost to a reset."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + LINGER_TIMEOUT
+            while not self._eof and (left := deadline - time.monotonic()) > 0:
+                self._recv(left)
+
+    def _log(self, line: str, status: int, started: float) -> None:
+        millis = (time.perf_counter() - started) * 1000
+        self._server.log_line(f'{self._ip} "{line}" {status} {millis:.1f} ms')
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    """A thread per connection, at most MAX_CONNECTIONS at once."""
+
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        resolve: Resolve,
+        out: TextIO,
+        *,
+        idle_timeout: float,
+        header_timeout: float,
+    ) -> None:
+        self.resolve = resolve
+        self.idle_timeout = idle_timeout
+        self.header_timeout = header_timeout
+        self.closing = False
+        self._out = out
+        self._out_lock = threading.Lock()  # whole log lines; nothing to do with requests
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, socketserver.BaseRequestHandler)
+
+    def log_line(self, line: str) -> None:
+        with self._out_lock:
+            self._out.write(line + "\n")
+            self._out.flush()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                payload = error_body("server_busy", "too many open connections, try again")
+                request.sendall(_encode_response(503, _JSON_HEADERS, payload, close=True))
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        assert isinstance(request, socket.socket)
+        with self._open_lock:
+            self._open.add(request)
+        try:
+            _Connection(self, request, str(client_address[0])).serve()
+        finally:
+            with self._open_lock:
+                self._open.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.exception("the connection from %s failed", client_address[0])
+
+    def close_connections(self) -> None:
+        """Wake every connection's thread: each sees the end of its input and closes."""
+        self.closing = True
+        with self._open_lock:
+            for sock in self._open:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
 
 class LocalServer:
-    """The HTTP server around a resolver; `lock` serialises requests and scheduled jobs."""
+    """The HTTP server around a resolver. `lock` is for the scheduler's jobs (cli_serve
+    passes it on); requests never take it."""
 
     def __init__(
-        self, resolve: Resolve, port: int, *, out: TextIO = sys.stderr, host: str = HOST
+        self,
+        resolve: Resolve,
+        port: int,
+        *,
+        out: TextIO = sys.stderr,
+        host: str = HOST,
+        idle_timeout: float = IDLE_TIMEOUT,
+        header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
         self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), make_handler(resolve, self.lock, out))
-        self._server.daemon_threads = True
+        self._server = _Server(
+            (host, port),
+            resolve,
+            out,
+            idle_timeout=idle_timeout,
+            header_timeout=header_timeout,
+        )
 
     @property
     def url(self) -> str:
@@ -204,3 +595,4 @@ class LocalServer:
 
     def close(self) -> None:
         self._server.server_close()
+        self._server.close_connections()

@@ -23,13 +23,8 @@ from portfoliowise.adapters.sqlite import SqlitePortfolioRepository
 from portfoliowise.application.auth import InMemoryAttemptLimiter, SessionAuthenticator
 from portfoliowise.domain.errors import Unauthenticated
 from portfoliowise.handlers.api.app import build_app
-from portfoliowise.handlers.container import (
-    AWS,
-    DEFAULT_CORS_ORIGINS,
-    LOCAL,
-    Settings,
-    container_from_env,
-)
+from portfoliowise.handlers.container import container_from_env
+from portfoliowise.handlers.settings import AWS, DEFAULT_CORS_ORIGINS, LOCAL, Settings
 
 
 def test_settings_default_to_local_and_to_aws_inside_lambda() -> None:

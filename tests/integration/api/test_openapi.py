@@ -50,8 +50,19 @@ def test_the_document_names_every_route_of_the_design() -> None:
     for path, methods in expected.items():
         assert set(paths[path]) == methods, path
     created = paths["/portfolios"]["post"]["responses"]
-    assert "201" in created
-    assert "422" not in created
-    assert created["409"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/Error"
+    assert created["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PortfolioOut"
     }
+    assert "422" not in created
+    assert "200" not in created
+    for status in ("400", "401", "403", "413", "415"):
+        assert created[status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorBody"
+        }
+    assert "204" in paths["/auth/logout"]["post"]["responses"]
+    assert "204" in paths["/portfolios/{portfolio_id}"]["delete"]["responses"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                schema = answer.get("content", {}).get("application/json", {}).get("schema")
+                assert schema != {"type": "object"}, (method, path, status)

@@ -4,6 +4,7 @@ configuration (see `auth_harness`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from fake_google import CLIENT_ID, CLIENT_SECRET, FakeGoogle
 from portfoliowise.adapters.clock import FixedClock
 from portfoliowise.adapters.memory import InMemorySessionStore
 from portfoliowise.handlers.auth_wiring import build_auth_app, build_auth_service
+from portfoliowise.handlers.settings import AuthSettings
 
 
 @pytest.fixture
@@ -36,11 +38,13 @@ def build_app(google: FakeGoogle, base_config: dict[str, str]) -> BuildApp:
         config: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
     ) -> AuthApp:
         merged = {**base_config, **(config or {})}
-        env = environ if environ is not None else {}
+        # `environ` is where the process runs (Lambda or not); key files stay local here.
+        where = AuthSettings.from_env({**merged, **(environ or {})})
+        settings = replace(AuthSettings.from_env(merged), dev_login=where.dev_login)
         clock = FixedClock(NOW)
         sessions = InMemorySessionStore()
-        service = build_auth_service(merged, sessions, clock, http=google.client(), environ=env)
-        app = build_auth_app(service, merged, environ=env)
+        service = build_auth_service(settings, sessions, clock, http=google.client())
+        app = build_auth_app(service, settings)
         return AuthApp(app, service, google, sessions, clock)
 
     return build

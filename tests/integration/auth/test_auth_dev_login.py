@@ -75,8 +75,9 @@ def test_inside_lambda_dev_login_is_impossible_even_with_the_flag(build_app: Bui
 def test_inside_lambda_by_the_process_environment_dev_login_is_impossible(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The default environment is the process's: the Lambda runtime always sets the name."""
+    """The settings read the process's environment: the Lambda runtime always sets the name."""
     from portfoliowise.handlers.auth_wiring import build_auth_app, build_auth_service
+    from portfoliowise.handlers.settings import Settings
 
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "portfoliowise-auth")
     config = {
@@ -85,8 +86,12 @@ def test_inside_lambda_by_the_process_environment_dev_login_is_impossible(
         "SESSION_KMS_KEY_ID": "alias/portfoliowise-session-tokens",
         "PORTFOLIOWISE_DATA_DIR": str(tmp_path),
     }
-    service = build_auth_service(config, InMemorySessionStore(), SystemClock(), environ=None)
-    app = build_auth_app(service, config)
+    for key, value in config.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings.from_env().auth
+    assert settings.dev_login is False
+    service = build_auth_service(settings, InMemorySessionStore(), SystemClock())
+    app = build_auth_app(service, settings)
 
     response = app.resolve(recorded_event("auth_dev_login.json"), None)
 

@@ -75,7 +75,7 @@ with mock_aws():
         "SESSION_SIGNING_SECRET_ARN": signing,
         "SESSION_TOKEN_KEY_ARN": kms_key,
     }})
-    from portfoliowise.handlers.lambdas.auth import auth_service, handler
+    from portfoliowise.handlers.lambdas.auth import container, handler
     from portfoliowise.handlers.local_server import LocalContext
 
     events = Path({str(EVENTS)!r})
@@ -88,7 +88,7 @@ with mock_aws():
             continue
         event = json.loads((events / name).read_text())
         answers[name] = handler(event, LocalContext(aws_request_id="r-" + name))["statusCode"]
-    signed_in = auth_service.dev_login  # exists, but refuses: not enabled inside Lambda
+    signed_in = container.auth_service().dev_login  # exists, but refuses: not enabled inside Lambda
     try:
         signed_in("dev@example.com")
     except Exception as exc:

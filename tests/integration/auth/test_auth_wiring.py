@@ -19,16 +19,23 @@ from portfoliowise.adapters.crypto import KmsTokenCipher, LocalTokenCipher
 from portfoliowise.adapters.memory import InMemorySessionStore
 from portfoliowise.application.auth import AuthService, CsrfTokens, InMemoryAttemptLimiter
 from portfoliowise.domain.errors import Forbidden, SourceUnavailable
-from portfoliowise.handlers.api.routers.auth import build_router, trusted_ip_header
 from portfoliowise.handlers.auth_wiring import (
     SIGNING_KEY_FILE,
     build_session_authenticator,
     build_token_cipher,
     csrf_tokens,
-    dev_login_allowed,
     google_client_secret,
     session_signing_keys,
 )
+from portfoliowise.handlers.settings import AuthSettings
+
+
+def S(config: dict[str, str], data_dir: Path | None = None) -> AuthSettings:
+    """The auth settings of an environment (optionally with a data dir)."""
+    env = dict(config)
+    if data_dir is not None:
+        env["PORTFOLIOWISE_DATA_DIR"] = str(data_dir)
+    return AuthSettings.from_env(env)
 
 CLOCK = FixedClock(datetime(2026, 11, 29, 3, 0, tzinfo=UTC))
 
@@ -43,46 +50,46 @@ def test_google_client_secret_from_secrets_manager_by_name_or_arn(secrets: Any) 
     arn = secrets.create_secret(Name="pw/google", SecretString="from-secrets-manager")["ARN"]
 
     by_name = {"GOOGLE_CLIENT_SECRET_NAME": "pw/google", "GOOGLE_CLIENT_SECRET": "env"}
-    assert google_client_secret(by_name, secrets_client=secrets) == "from-secrets-manager"
+    assert google_client_secret(S(by_name), secrets_client=secrets) == "from-secrets-manager"
     by_arn = {"GOOGLE_CLIENT_SECRET_ARN": arn}
-    assert google_client_secret(by_arn, secrets_client=secrets) == "from-secrets-manager"
+    assert google_client_secret(S(by_arn), secrets_client=secrets) == "from-secrets-manager"
 
 
 def test_google_client_secret_as_json(secrets: Any) -> None:
     secrets.create_secret(Name="pw/google", SecretString='{"client_secret": "in-json"}')
 
     config = {"GOOGLE_CLIENT_SECRET_NAME": "pw/google"}
-    assert google_client_secret(config, secrets_client=secrets) == "in-json"
+    assert google_client_secret(S(config), secrets_client=secrets) == "in-json"
 
 
 def test_google_client_secret_from_the_environment_locally() -> None:
-    assert google_client_secret({"GOOGLE_CLIENT_SECRET": "local"}) == "local"
-    assert google_client_secret({}) is None
+    assert google_client_secret(S({"GOOGLE_CLIENT_SECRET": "local"})) == "local"
+    assert google_client_secret(S({})) is None
 
 
 def test_a_missing_secret_is_source_unavailable(secrets: Any) -> None:
     with pytest.raises(SourceUnavailable):
-        google_client_secret({"GOOGLE_CLIENT_SECRET_NAME": "nope"}, secrets_client=secrets)
+        google_client_secret(S({"GOOGLE_CLIENT_SECRET_NAME": "nope"}), secrets_client=secrets)
 
 
 def test_signing_keys_current_then_previous_after_a_rotation(secrets: Any) -> None:
     secrets.create_secret(Name="pw/signing", SecretString="a" * 64)
     config = {"SESSION_SIGNING_SECRET_NAME": "pw/signing"}
-    assert session_signing_keys(config, secrets_client=secrets) == [b"a" * 64]
+    assert session_signing_keys(S(config), secrets_client=secrets) == [b"a" * 64]
 
     secrets.put_secret_value(SecretId="pw/signing", SecretString="b" * 64)
 
-    assert session_signing_keys(config, secrets_client=secrets) == [b"b" * 64, b"a" * 64]
+    assert session_signing_keys(S(config), secrets_client=secrets) == [b"b" * 64, b"a" * 64]
 
 
 def test_a_csrf_token_issued_before_a_rotation_is_still_accepted(secrets: Any) -> None:
     secrets.create_secret(Name="pw/signing", SecretString="a" * 64)
     config = {"SESSION_SIGNING_SECRET_NAME": "pw/signing"}
-    before = CsrfTokens(session_signing_keys(config, secrets_client=secrets))
+    before = CsrfTokens(session_signing_keys(S(config), secrets_client=secrets))
     token = before.issue("session-id")
 
     secrets.put_secret_value(SecretId="pw/signing", SecretString="b" * 64)
-    after = CsrfTokens(session_signing_keys(config, secrets_client=secrets))
+    after = CsrfTokens(session_signing_keys(S(config), secrets_client=secrets))
 
     assert after.valid("session-id", token)
     assert after.issue("session-id") != token
@@ -91,26 +98,26 @@ def test_a_csrf_token_issued_before_a_rotation_is_still_accepted(secrets: Any) -
 def test_csrf_tokens_from_secrets_manager_accept_the_previous_key(secrets: Any) -> None:
     secrets.create_secret(Name="pw/signing", SecretString="a" * 64)
     config = {"SESSION_SIGNING_SECRET_NAME": "pw/signing"}
-    token = csrf_tokens(config, secrets_client=secrets).issue("sid")
+    token = csrf_tokens(S(config), secrets_client=secrets).issue("sid")
     secrets.put_secret_value(SecretId="pw/signing", SecretString="b" * 64)
 
-    rotated = csrf_tokens(config, secrets_client=secrets)
+    rotated = csrf_tokens(S(config), secrets_client=secrets)
 
     assert rotated.valid("sid", token)
     assert rotated.issue("sid") != token
 
 
 def test_signing_key_from_the_environment_must_be_long_enough() -> None:
-    assert session_signing_keys({"SESSION_SIGNING_KEY": "k" * 32}) == [b"k" * 32]
+    assert session_signing_keys(S({"SESSION_SIGNING_KEY": "k" * 32})) == [b"k" * 32]
     with pytest.raises(ValueError, match="32"):
-        session_signing_keys({"SESSION_SIGNING_KEY": "short"})
+        session_signing_keys(S({"SESSION_SIGNING_KEY": "short"}))
 
 
 def test_signing_key_file_in_the_data_dir_is_created_once(tmp_path: Path) -> None:
     config = {"PORTFOLIOWISE_DATA_DIR": str(tmp_path)}
 
-    first = session_signing_keys(config)
-    again = session_signing_keys(config)
+    first = session_signing_keys(S(config))
+    again = session_signing_keys(S(config))
 
     assert first == again
     assert len(first[0]) == 64
@@ -123,11 +130,11 @@ def test_token_cipher_is_kms_with_a_key_id_else_local(tmp_path: Path) -> None:
     with mock_aws():
         kms = boto3.client("kms", region_name="ap-northeast-1")
         key = kms.create_key()["KeyMetadata"]["KeyId"]
-        cipher = build_token_cipher({"SESSION_KMS_KEY_ID": key}, kms_client=kms)
+        cipher = build_token_cipher(S({"SESSION_KMS_KEY_ID": key}), kms_client=kms)
         assert isinstance(cipher, KmsTokenCipher)
         assert cipher.decrypt(cipher.encrypt(b"t", context="c"), context="c") == b"t"
 
-    local = build_token_cipher({}, data_dir=tmp_path)
+    local = build_token_cipher(S({}, tmp_path))
     assert isinstance(local, LocalTokenCipher)
 
 
@@ -135,35 +142,32 @@ def test_inside_lambda_local_key_files_are_refused(tmp_path: Path) -> None:
     config = {"AWS_LAMBDA_FUNCTION_NAME": "portfoliowise-portfolio"}
 
     with pytest.raises(ValueError, match="session-signing"):
-        session_signing_keys(config, data_dir=tmp_path)
+        session_signing_keys(S(config, tmp_path))
     with pytest.raises(ValueError, match="KMS"):
-        build_token_cipher(config, data_dir=tmp_path)
+        build_token_cipher(S(config, tmp_path))
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
-    ("config", "environ", "allowed"),
+    ("environ", "allowed"),
     [
-        ({"DEV_LOGIN": "1"}, {}, True),
-        ({"DEV_LOGIN": "true"}, {}, True),
-        ({"DEV_LOGIN": "0"}, {}, False),
-        ({}, {}, False),
-        ({"DEV_LOGIN": "1"}, {"AWS_LAMBDA_FUNCTION_NAME": "portfoliowise-auth"}, False),
-        ({"DEV_LOGIN": "1", "AWS_LAMBDA_FUNCTION_NAME": "portfoliowise-auth"}, {}, False),
+        ({"DEV_LOGIN": "1"}, True),
+        ({"DEV_LOGIN": "true"}, True),
+        ({"DEV_LOGIN": "0"}, False),
+        ({}, False),
+        ({"DEV_LOGIN": "1", "AWS_LAMBDA_FUNCTION_NAME": "portfoliowise-auth"}, False),
     ],
 )
-def test_dev_login_needs_the_flag_and_no_lambda(
-    config: dict[str, str], environ: dict[str, str], allowed: bool
-) -> None:
-    assert dev_login_allowed(config, environ) is allowed
+def test_dev_login_needs_the_flag_and_no_lambda(environ: dict[str, str], allowed: bool) -> None:
+    assert AuthSettings.from_env(environ).dev_login is allowed
 
 
 def test_trusted_ip_header_by_either_name() -> None:
-    assert trusted_ip_header({"TRUSTED_IP_HEADER": "X-Forwarded-For"}) == "X-Forwarded-For"
-    assert trusted_ip_header({"CLIENT_IP_HEADER": "CloudFront-Viewer-Address"}) == (
+    assert S({"TRUSTED_IP_HEADER": "X-Forwarded-For"}).trusted_ip_header == "X-Forwarded-For"
+    assert S({"CLIENT_IP_HEADER": "CloudFront-Viewer-Address"}).trusted_ip_header == (
         "CloudFront-Viewer-Address"
     )
-    assert trusted_ip_header({}) is None
+    assert S({}).trusted_ip_header == ""
 
 
 def test_the_session_authenticator_reads_sessions_the_auth_service_opened(
@@ -177,13 +181,13 @@ def test_the_session_authenticator_reads_sessions_the_auth_service_opened(
         cipher=LocalTokenCipher.from_data_dir(tmp_path),
         limiter=InMemoryAttemptLimiter(),
         clock=CLOCK,
-        csrf=CsrfTokens(session_signing_keys(config)),
+        csrf=CsrfTokens(session_signing_keys(S(config))),
         dev_login_enabled=True,
     )
     signed_in = service.dev_login("hanako@example.com")
     cookie = f"__Host-session={signed_in.session_id}"
 
-    authenticator = build_session_authenticator(config, sessions, CLOCK)
+    authenticator = build_session_authenticator(S(config), sessions, CLOCK)
 
     assert authenticator.authenticate(cookie, signed_in.csrf_token, state_changing=True) == (
         "dev:hanako@example.com"
@@ -192,20 +196,20 @@ def test_the_session_authenticator_reads_sessions_the_auth_service_opened(
         authenticator.authenticate(cookie, "nope", state_changing=True)
 
 
-def test_build_router_follows_the_routers_convention_over_a_container(tmp_path: Path) -> None:
-    from dependency_injector import containers, providers
+def test_the_auth_app_serves_the_auth_routes_and_the_dev_login_only_when_allowed(
+    tmp_path: Path,
+) -> None:
+    from portfoliowise.handlers.auth_wiring import build_auth_app, build_auth_service
 
-    from portfoliowise.handlers.auth_wiring import build_auth_service
+    def paths(env: dict[str, str]) -> set[str]:
+        settings = S(env, tmp_path)
+        service = build_auth_service(settings, InMemorySessionStore(), CLOCK)
+        app = build_auth_app(service, settings)
+        return {route.rule.pattern for route in app._static_routes + app._dynamic_routes}
 
-    config = {"PORTFOLIOWISE_DATA_DIR": str(tmp_path), "DEV_LOGIN": "1"}
-
-    class AuthOnly(containers.DeclarativeContainer):
-        environ = providers.Object(config)
-        sessions = providers.Singleton(InMemorySessionStore)
-        clock = providers.Object(CLOCK)
-        auth_service = providers.Singleton(build_auth_service, environ, sessions, clock, environ={})
-
-    router = build_router(AuthOnly())
-
-    paths = {path for path, *_ in router._routes}
-    assert {"/auth/google", "/auth/session", "/auth/logout"} <= paths
+    assert {"^/auth/google/*$", "^/auth/session/*$", "^/auth/logout/*$"} <= paths({})
+    assert "^/auth/dev-login/*$" in paths({"DEV_LOGIN": "1"})
+    assert "^/auth/dev-login/*$" not in paths({})
+    inside = {"DEV_LOGIN": "1", "AWS_LAMBDA_FUNCTION_NAME": "portfoliowise-auth"}
+    settings = S(inside, tmp_path)
+    assert not settings.dev_login

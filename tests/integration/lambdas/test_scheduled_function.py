@@ -67,15 +67,19 @@ def function() -> Iterator[tuple[Any, FakeWarmer, InMemoryBlobStore]]:
     )
     JpxSymbolMaster([toyota], date(2026, 11, 27)).save(blobs)
     warmer = FakeWarmer()
+    overrides = (
+        ("portfolios", repo),
+        ("backups", blobs),
+        ("clock", FixedClock(NOW)),
+        ("warmer", warmer),
+    )
     with ExitStack() as stack:
-        for name, value in (("portfolios", repo), ("backups", blobs), ("clock", FixedClock(NOW))):
+        for name, value in overrides:
             provider = getattr(scheduled.container, name)
             stack.enter_context(provider.override(providers.Object(value)))
         scheduled._jobs.clear()
-        scheduled._warmer[:] = [warmer]
         yield scheduled, warmer, blobs
     scheduled._jobs.clear()
-    scheduled._warmer.clear()
 
 
 def test_the_backup_rule_backs_up_with_the_sunday_copy(function: Any) -> None:

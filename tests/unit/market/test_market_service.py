@@ -19,8 +19,8 @@ from portfoliowise.application.market_service import (
     InProcessHistoryCache,
     MarketCounters,
     MarketService,
-    rates_from_quotes,
 )
+from portfoliowise.application.pricing import rates_from_quotes
 from portfoliowise.domain.errors import (
     NotFoundError,
     SourceUnavailable,

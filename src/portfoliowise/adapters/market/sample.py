@@ -1,6 +1,8 @@
 """The `--demo` price source: the bundled sample quotes (`examples/quotes.sample.json`),
 last in the chain so that the local server is usable with no internet. Every quote it
-gives says `source: "sample"`: these are illustrative numbers, never market prices."""
+gives says `source: "sample"`: these are illustrative numbers, never market prices; and
+`status: "cached"` with the file's `asOf`, whatever the file says: a price read from a
+file is never live."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from portfoliowise.adapters.portfolio_files import QuoteSnapshot, load_quotes
 from portfoliowise.domain.fx import FxRate
 from portfoliowise.domain.instruments import Instrument
 from portfoliowise.domain.money import Currency
-from portfoliowise.domain.quotes import Quote
+from portfoliowise.domain.quotes import Quote, QuoteStatus
 
 SAMPLE = "sample"
 
@@ -32,7 +34,15 @@ class SampleQuoteSource:
 
     def __init__(self, snapshot: QuoteSnapshot | None = None) -> None:
         sample = snapshot or load_sample()
-        self._quotes = {s: replace(q, source=SAMPLE) for s, q in sample.quotes.items()}
+        self._quotes = {
+            symbol: replace(
+                quote,
+                status=QuoteStatus.CACHED,
+                source=SAMPLE,
+                as_of=sample.as_of or quote.as_of,
+            )
+            for symbol, quote in sample.quotes.items()
+        }
 
     def fetch(self, instruments: Sequence[Instrument]) -> dict[str, Quote]:
         return {i.symbol: self._quotes[i.symbol] for i in instruments if i.symbol in self._quotes}
@@ -42,7 +52,10 @@ class SampleFxSource:
     name = SAMPLE
 
     def __init__(self, snapshot: QuoteSnapshot | None = None) -> None:
-        self._rates = [replace(r, source=SAMPLE) for r in (snapshot or load_sample()).rates]
+        sample = snapshot or load_sample()
+        self._rates = [
+            replace(rate, source=SAMPLE, as_of=sample.as_of or rate.as_of) for rate in sample.rates
+        ]
 
     def fetch_rates(self, pairs: Sequence[tuple[Currency, Currency]]) -> list[FxRate]:
         wanted = set(pairs)

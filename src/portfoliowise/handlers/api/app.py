@@ -1,13 +1,18 @@
-"""The API Gateway REST resolver: the routers of each concern, request validation
-(pydantic), the OpenAPI document at `GET /openapi.json`, CORS for the configured origins
-with credentials, a request body limit, `GET /health` and the error mapping."""
+"""The API Gateway REST resolver: the module-level routers a runtime includes, their
+dependencies pointed at that runtime's use cases, the `RequestGuard` (session, then body
+checks) ahead of request validation, CORS for the configured origins with credentials and
+`Vary: Origin`, `GET /health`, `GET /openapi.json` and the error mapping.
+
+The resolver is safe to call from several threads at once (the local server serves
+requests concurrently): Powertools keeps the current event, Lambda context and request
+context on the resolver (and its routers); here they live in thread-local storage."""
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from aws_lambda_powertools.event_handler import (
     APIGatewayRestResolver,
@@ -16,24 +21,35 @@ from aws_lambda_powertools.event_handler import (
     content_types,
 )
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from portfoliowise.domain.errors import PayloadTooLarge
-from portfoliowise.handlers.api.current_user import CSRF_HEADER
+from portfoliowise.adapters.json_text import load_json
+from portfoliowise.handlers.api import dependencies as deps
+from portfoliowise.handlers.api.access import CSRF_HEADER, Authenticator, RequestGuard, public
 from portfoliowise.handlers.api.errors import register_error_handlers
 from portfoliowise.handlers.api.routers import auth, market, portfolio
+from portfoliowise.handlers.api.schemas import Health, ok
 
 if TYPE_CHECKING:
     from portfoliowise.handlers.container import Container
 
 TITLE: Final = "PortfolioWise API"
 API_VERSION: Final = "1.0.0"
-ROUTERS: Final[dict[str, Callable[[Container], Router]]] = {
-    "auth": auth.build_router,
-    "portfolio": portfolio.build_router,
-    "market": market.build_router,
+ROUTERS: Final[dict[str, Router]] = {
+    "auth": auth.router,
+    "portfolio": portfolio.router,
+    "market": market.router,
 }
 ALL_ROUTERS: Final = ("auth", "portfolio", "market")
+
+meta = Router()  # type: ignore[no-untyped-call]
+
+
+@meta.get("/health", summary="Liveness", tags=["meta"], responses={200: ok(Health)})
+@public
+def health() -> dict[str, str]:
+    return {"status": "ok"}
 
 
 def cors_config(origins: Sequence[str]) -> CORSConfig:
@@ -49,103 +65,104 @@ def cors_config(origins: Sequence[str]) -> CORSConfig:
     )
 
 
-def decimal_json(text: str) -> Any:
-    """JSON numbers in request bodies become `Decimal`s (exact), never floats."""
-    return json.loads(text, parse_float=Decimal)
-
-
-def body_size(event: Mapping[str, Any]) -> int:
-    body = event.get("body") or ""
-    if not isinstance(body, str):
-        return 0
-    return len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+_state = threading.local()
 
 
 class ApiResolver(APIGatewayRestResolver):
-    """The resolver with a request body limit, checked before anything parses the body
-    (Powertools runs request validation ahead of every middleware)."""
+    """Thread-safe request state, the guard, and `Vary: Origin` on every answer."""
 
-    def __init__(self, *, max_body_bytes: int, origins: Sequence[str], **kwargs: Any) -> None:
-        super().__init__(cors=cors_config(origins), **kwargs)
-        self.max_body_bytes = max_body_bytes
-        self.origins = frozenset(origins)
+    def __init__(
+        self,
+        *,
+        max_body_bytes: int,
+        origins: Sequence[str],
+        authenticator: Callable[[], Authenticator],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            cors=cors_config(origins),
+            enable_validation=True,
+            json_body_deserializer=load_json,
+            **kwargs,
+        )
+        # First in every route's chain: the session, then the body, then validation.
+        self._request_validation_middleware = RequestGuard(  # type: ignore[assignment]
+            authenticator, max_body_bytes, getattr(self, "_request_validation_middleware", None)
+        )
+
+    # Powertools' per-request state, per thread (shared by every resolver of the process,
+    # as Powertools shares it through `BaseRouter` and module-level routers).
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEvent:
+        event: APIGatewayProxyEvent = _state.event
+        return event
+
+    @current_event.setter
+    def current_event(self, value: APIGatewayProxyEvent) -> None:
+        _state.event = value
+
+    @property
+    def lambda_context(self) -> LambdaContext:
+        context: LambdaContext = _state.lambda_context
+        return context
+
+    @lambda_context.setter
+    def lambda_context(self, value: LambdaContext) -> None:
+        _state.lambda_context = value
+
+    @property
+    def context(self) -> dict[str, Any]:
+        found: dict[str, Any] | None = getattr(_state, "context", None)
+        if found is None:
+            found = _state.context = {}
+        return found
+
+    @context.setter
+    def context(self, value: dict[str, Any]) -> None:
+        _state.context = value
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if body_size(event) > self.max_body_bytes:
-            return self._too_large(event)
-        return super().resolve(event, context)
-
-    def _too_large(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        error = PayloadTooLarge(f"the request body is over {self.max_body_bytes} bytes")
-        body = {"error": {"code": error.code, "message": str(error)}}
-        headers = {"Content-Type": content_types.APPLICATION_JSON}
-        sent = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
-        origin = sent.get("origin")
-        if isinstance(origin, str) and origin in self.origins:
-            headers["Access-Control-Allow-Origin"] = origin
-            headers["Access-Control-Allow-Credentials"] = "true"
-        return {
-            "statusCode": 413,
-            "headers": headers,
-            "multiValueHeaders": {},
-            "body": json.dumps(body),
-            "isBase64Encoded": False,
-        }
+        self.current_event = cast(APIGatewayProxyEvent, self._to_proxy_event(dict(event)))
+        self.lambda_context = context
+        try:
+            response = self._build_response(self._resolve())
+        finally:
+            self.clear_context()  # type: ignore[no-untyped-call]
+        return _vary_on_origin(response)
 
 
-ERROR_SCHEMA: Final = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "details": {"type": "object"},
-            },
-        }
-    },
-}
-ERROR_STATUSES: Final = {
-    "400": "Invalid request (validation_error and the domain's rule codes)",
-    "401": "No valid session",
-    "403": "Refused (CSRF token missing or wrong)",
-    "404": "No such resource (or another user's)",
-    "409": "Stale version: details.currentVersion",
-    "413": "Request body too large",
-    "429": "Rate limited: see Retry-After",
-    "503": "A data source is unavailable",
-    "500": "Unexpected error: details.requestId",
-}
-SUCCESS_STATUS: Final = {("post", "/portfolios"): "201", ("post", "/portfolios/import"): "201"}
+def _vary_on_origin(response: dict[str, Any]) -> dict[str, Any]:
+    """The answer depends on `Origin` (CORS): caches must key on it."""
+    multi = response.get("multiValueHeaders")
+    if isinstance(multi, dict):
+        vary = [v for k, vs in multi.items() if k.lower() == "vary" for v in vs]
+        if not any("origin" in v.lower() for v in vary):
+            multi.setdefault("Vary", []).append("Origin")
+    else:
+        headers = response.setdefault("headers", {})
+        if "origin" not in str(headers.get("Vary", "")).lower():
+            headers["Vary"] = ", ".join(p for p in (headers.get("Vary"), "Origin") if p)
+    return response
 
 
 def openapi_document(app: APIGatewayRestResolver) -> str:
-    """The generated document, with the error shape and statuses this API answers
-    (Powertools documents its own 422, which the error handlers turn into a 400)."""
+    """The generated document. Powertools documents its own 422, which the error handlers
+    turn into a 400 in our error shape; the import route's body is the file itself."""
     doc = json.loads(app.get_openapi_json_schema(title=TITLE, version=API_VERSION))
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
-    schemas["Error"] = ERROR_SCHEMA
-    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    for path, operations in doc.get("paths", {}).items():
-        for method, operation in operations.items():
-            responses = operation.setdefault("responses", {})
-            responses.pop("422", None)
-            ok = responses.pop("200", None) or {"description": "Successful Response"}
-            ok["content"] = {"application/json": {"schema": {"type": "object"}}}
-            if method == "delete":
-                responses["204"] = {"description": "Deleted"}
-            elif path.endswith("/export"):
-                ok["content"]["text/csv"] = {"schema": {"type": "string"}}
-                responses["200"] = ok
-            else:
-                responses[SUCCESS_STATUS.get((method, path), "200")] = ok
-            for status, description in ERROR_STATUSES.items():
-                responses[status] = {"description": description, "content": error_content}
+    schemas.pop("ResponseValidationError", None)
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses.pop("422")
+            generated = responses.get("200")
+            if generated is not None and not generated.get("content", {}).get(
+                "application/json", {}
+            ).get("schema"):
+                responses.pop("200")  # the route documents its real answer itself
     importing = doc.get("paths", {}).get("/portfolios/import", {}).get("post")
     if importing is not None:
         importing["requestBody"] = {
@@ -162,24 +179,31 @@ def build_app(
     container: Container,
     *,
     include: Iterable[str] = ALL_ROUTERS,
-    extra_routers: Iterable[Router] = (),
 ) -> ApiResolver:
-    """The resolver over the routers named in `include` (`portfolio`, `market`) and any
-    `extra_routers` (the auth router), wired to `container`."""
+    """The resolver over the routers named in `include` (`auth`, `portfolio`, `market`),
+    their dependencies pointed at `container`'s use cases. The dev login route is included
+    where the settings allow it (never inside Lambda)."""
     settings = container.settings()
     app = ApiResolver(
         max_body_bytes=settings.max_body_bytes,
         origins=settings.cors_origins,
-        enable_validation=True,
-        json_body_deserializer=decimal_json,
+        authenticator=lambda: container.authenticator(),
     )
     register_error_handlers(app)
-
-    @app.get("/health", summary="Liveness", tags=["meta"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    app.dependency_overrides.update(
+        {
+            deps.portfolio_ports: lambda: container.portfolio_ports(),
+            deps.portfolio_queries: lambda: container.portfolio_queries(),
+            deps.portfolio_formats: lambda: container.portfolio_formats(),
+            deps.audit_trail: lambda: container.audit_trail(),
+            deps.market_queries: lambda: container.market_queries(),
+            deps.auth_service: lambda: container.auth_service(),
+            deps.trusted_ip_header: lambda: settings.auth.trusted_ip_header,
+        }
+    )
 
     @app.get("/openapi.json", include_in_schema=False)
+    @public
     def openapi() -> Response[str]:
         return Response(
             status_code=200,
@@ -187,10 +211,12 @@ def build_app(
             body=openapi_document(app),
         )
 
-    for name in include:
-        app.include_router(ROUTERS[name](container))
-    for router in extra_routers:
-        app.include_router(router)
+    app.include_router(meta)
+    names = list(include)
+    for name in names:
+        app.include_router(ROUTERS[name])
+    if "auth" in names and settings.auth.dev_login:
+        app.include_router(auth.dev_login_router)
     return app
 
 
@@ -213,19 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def document_of_every_route() -> str:
-    """The document of the app with every router, built over a throw-away local data dir
-    (the auth router's local keys are made there, not in the user's data dir)."""
-    import tempfile
-    from pathlib import Path
+    """The document of the app with every router (the dev login excluded: it exists only
+    on a local server that asks for it). No adapter is built to make it."""
+    from portfoliowise.handlers.container import Container
 
-    from portfoliowise.handlers.container import local_container
-
-    with tempfile.TemporaryDirectory() as data_dir:
-        container = local_container(Path(data_dir))
-        try:
-            return openapi_json(build_app(container))
-        finally:
-            container.sqlite().close()
+    return openapi_json(build_app(Container()))
 
 
 if __name__ == "__main__":

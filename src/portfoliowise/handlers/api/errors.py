@@ -30,6 +30,7 @@ from portfoliowise.domain.errors import (
     UnpricedTargetError,
     ValidationError,
 )
+from portfoliowise.handlers.api.access import UnsupportedMediaType
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ def error_response(
 
 
 def _validation_details(exc: ValidationError) -> dict[str, Any] | None:
+    field, limit = getattr(exc, "field", None), getattr(exc, "limit", None)
+    if isinstance(field, str) and limit is not None:  # the domain's OutOfRange
+        return {"field": field, "limit": str(limit)}
     if isinstance(exc, UnknownSymbolError):
         return {"symbol": exc.symbol}
     if isinstance(exc, UnpricedTargetError):
@@ -88,6 +92,11 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         return error_response(413, exc.code, str(exc))
 
     _on(app, PayloadTooLarge, too_large)
+
+    def unsupported(exc: UnsupportedMediaType) -> Response[str]:
+        return error_response(415, exc.code, str(exc))
+
+    _on(app, UnsupportedMediaType, unsupported)
 
     def invalid(exc: ValidationError) -> Response[str]:
         return error_response(400, exc.code, str(exc), _validation_details(exc))
@@ -142,6 +151,14 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         return error_response(400, "out_of_range", "a number is outside the supported range")
 
     _on(app, decimal.DecimalException, out_of_range)
+
+    def overflow(exc: OverflowError) -> Response[str]:
+        log.warning("arithmetic overflow on request input: %r", exc)
+        return error_response(
+            400, "out_of_range", "a date or number is outside the supported range"
+        )
+
+    _on(app, OverflowError, overflow)
 
     def service_error(exc: ServiceError) -> Response[str]:
         status = HTTPStatus(exc.status_code)

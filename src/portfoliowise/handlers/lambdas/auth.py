@@ -1,10 +1,8 @@
 """The auth Lambda function (128 MB, 10 s): `POST /auth/google`, `GET /auth/session`,
 `POST /auth/logout` (and health, OpenAPI). Its resolver is built once, at import (cold
-start), from the environment the CDK stack sets; its import graph stays free of yfinance,
-pandas, numpy and openai (a test checks it).
-
-`POST /auth/dev-login` is never served here: `AWS_LAMBDA_FUNCTION_NAME` is always set inside
-Lambda, and the router refuses to register the route then, whatever `DEV_LOGIN` says."""
+start), by the composition root; its import graph stays free of the market chain, httpx's
+market sources, yfinance, pandas and openai (a test checks it). `POST /auth/dev-login` is
+never served here: `Settings` turns it off inside Lambda, whatever `DEV_LOGIN` says."""
 
 from __future__ import annotations
 
@@ -15,17 +13,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from portfoliowise.handlers.api.app import build_app
+from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container
 from portfoliowise.handlers.lambdas import telemetry
 
 logger = Logger(service="auth")
 copy_config_to_registered_loggers(source_logger=logger)
 container = Container()
-auth_service = container.auth_service()
-app = build_app(container, include=("auth",))
-
-
+app = bootstrap.auth_function(container)
 metrics = telemetry.metrics("auth")
 
 

@@ -15,14 +15,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portfoliowise.adapters.functions.market_warmer import WARM_REQUEST
 from portfoliowise.application.scheduled_jobs import ServiceWarmer
-from portfoliowise.handlers.api.app import build_app
+from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container
 from portfoliowise.handlers.lambdas import telemetry
 
 logger = Logger(service="market")
 copy_config_to_registered_loggers(source_logger=logger)
 container = Container()
-app = build_app(container, include=("market",))
+app = bootstrap.market_function(container)
 
 
 def warm(request: dict[str, Any]) -> dict[str, Any]:

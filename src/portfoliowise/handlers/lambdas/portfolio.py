@@ -1,5 +1,6 @@
-"""The portfolio Lambda function: the portfolio routes (and health, OpenAPI). Its import
-graph must stay free of yfinance, pandas and openai (cold start); a test checks it."""
+"""The portfolio Lambda function: the portfolio routes (and health, OpenAPI), pricing from
+the Cache table only. Its import graph stays free of the market sources, httpx, S3,
+yfinance, pandas and openai (cold start); a test checks it."""
 
 from __future__ import annotations
 
@@ -10,19 +11,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from portfoliowise.handlers.api.app import build_app
+from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container
 from portfoliowise.handlers.lambdas import telemetry
 
 logger = Logger(service="portfolio")
 copy_config_to_registered_loggers(source_logger=logger)
 container = Container()
-# Valuations price from the Cache table (warmed by the scheduled job and the market
-# function): this function makes no outbound market call and never loads yfinance.
-container.market.override(container.cached_market)
-app = build_app(container, include=("portfolio",))
-
-
+app = bootstrap.portfolio_function(container)
 metrics = telemetry.metrics("portfolio")
 
 

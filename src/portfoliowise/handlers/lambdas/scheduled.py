@@ -11,7 +11,6 @@ to the rule's dead-letter queue): nothing is silently dropped."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -21,39 +20,22 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
-from portfoliowise.adapters.functions import InvokedMarketWarmer, lambda_client
 from portfoliowise.application.scheduled_jobs import warm_portfolio
 from portfoliowise.domain.errors import ValidationError
+from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container
-from portfoliowise.handlers.jobs import Job, build_jobs
+from portfoliowise.handlers.jobs import Job
 
 logger = Logger(service="scheduled")
 copy_config_to_registered_loggers(source_logger=logger)
 container = Container()
 _jobs: dict[str, Job] = {}
-_warmer: list[InvokedMarketWarmer] = []
-
-
-def warmer() -> InvokedMarketWarmer:
-    if not _warmer:
-        _warmer.append(
-            InvokedMarketWarmer(lambda_client(), os.environ.get("MARKET_FUNCTION_NAME", ""))
-        )
-    return _warmer[0]
 
 
 def jobs() -> dict[str, Job]:
     """Built on first use (the clients are cheap; the bucket name is checked then)."""
     if not _jobs:
-        _jobs.update(
-            build_jobs(
-                repository=container.portfolios(),
-                backups=container.backups(),
-                reference=container.backups(),
-                warmer=warmer(),
-                clock=container.clock(),
-            )
-        )
+        _jobs.update(bootstrap.scheduled_jobs(container))
     return _jobs
 
 
@@ -82,7 +64,9 @@ def on_domain_event(event: dict[str, Any]) -> dict[str, Any]:
     envelope: PortfolioEvent = parse(event=event, model=PortfolioEvent)
     detail = envelope.detail
     logger.append_keys(event_id=detail.eventId, detail_type=envelope.detail_type)
-    report = warm_portfolio(container.portfolios(), warmer(), detail.userId, detail.portfolioId)
+    report = warm_portfolio(
+        container.portfolios(), container.warmer(), detail.userId, detail.portfolioId
+    )
     logger.info("domain event handled", extra={"report": report})
     return dict(report)
 

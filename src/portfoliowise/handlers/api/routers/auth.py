@@ -15,14 +15,15 @@ client writes."""
 from __future__ import annotations
 
 import ipaddress
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,8 +35,10 @@ from portfoliowise.application.auth import (
     SignedIn,
 )
 from portfoliowise.domain.sessions import SESSION_TTL
+from portfoliowise.handlers.api import dependencies as deps
+from portfoliowise.handlers.api.access import public
+from portfoliowise.handlers.api.schemas import errors, no_content, ok
 
-LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
 UNKNOWN_CLIENT = "unknown"
 _SESSION_MAX_AGE = int(SESSION_TTL.total_seconds())
 
@@ -169,94 +172,73 @@ def _address(value: str) -> str | None:
     return None
 
 
-def trusted_ip_header(config: Mapping[str, str]) -> str | None:
-    """The configured client-IP header: `TRUSTED_IP_HEADER`, or `CLIENT_IP_HEADER` as the
-    CDK stack names it; None for API Gateway's `sourceIp`."""
-    for key in ("TRUSTED_IP_HEADER", "CLIENT_IP_HEADER"):
-        value = (config.get(key) or "").strip()
-        if value:
-            return value
-    return None
+router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
+# Only the local server includes this one, when `Settings.auth.dev_login` (never in Lambda).
+dev_login_router = Router()  # type: ignore[no-untyped-call]
+
+Auth = Annotated[AuthService, Depends(deps.auth_service)]
+IpHeader = Annotated[str, Depends(deps.trusted_ip_header)]
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
-class AuthContainer(Protocol):
-    """What `build_router` needs from the dependency-injector container."""
-
-    @property
-    def auth_service(self) -> Callable[[], AuthService]: ...
-
-    @property
-    def environ(self) -> Callable[[], Mapping[str, str]]: ...
-
-
-def build_router(container: AuthContainer) -> Router:
-    """The routers' convention (`build_router(container)`): the auth routes over the
-    container's `auth_service`, configured from its `environ`."""
-    environ = container.environ()
-    return build_auth_router(container.auth_service(), trusted_ip_header=trusted_ip_header(environ))
-
-
-def dev_login_route_allowed(auth: AuthService, environ: Mapping[str, str]) -> bool:
-    """Dev login is served only when enabled in the service *and* not inside Lambda."""
-    return auth.dev_login_enabled and not environ.get(LAMBDA_MARKER)
-
-
-def build_auth_router(
-    auth: AuthService,
-    *,
-    trusted_ip_header: str | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> Router:
-    """The auth routes over `auth`. `POST /auth/dev-login` is registered only when
-    `dev_login_route_allowed` (checked against `environ`, default `os.environ`)."""
-    env = os.environ if environ is None else environ
-    router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
-
-    @router.post(
-        "/auth/google",
-        summary="Sign in with a Google authorization code (PKCE)",
-        tags=["auth"],
+@router.post(
+    "/auth/google",
+    summary="Sign in with a Google authorization code (PKCE)",
+    tags=["auth"],
+    responses={200: ok(SignInResponse), **errors(401, 413, 415, 429, 503)},
+)
+@public
+def google_sign_in(
+    body: GoogleSignInRequest, request: Request, auth: Auth, ip_header: IpHeader
+) -> Response[SignInResponse]:
+    signed_in = auth.sign_in(
+        code=body.code,
+        code_verifier=body.code_verifier,
+        redirect_uri=body.redirect_uri,
+        client_ip=client_ip(request.resolved_event.raw_event, ip_header or None),
     )
-    def google_sign_in(body: GoogleSignInRequest) -> Response[SignInResponse]:
-        signed_in = auth.sign_in(
-            code=body.code,
-            code_verifier=body.code_verifier,
-            redirect_uri=body.redirect_uri,
-            client_ip=client_ip(router.current_event.raw_event, trusted_ip_header),
-        )
-        return _signed_in_response(signed_in)
+    return _signed_in_response(signed_in)
 
-    @router.get("/auth/session", summary="Who is signed in", tags=["auth"])
-    def current_session() -> Response[SessionResponse]:
-        info = auth.session_info(cookie_header(router.current_event.raw_event))
-        return Response(
-            status_code=200,
-            content_type=content_types.APPLICATION_JSON,
-            body=_session_body(info),
-            headers={"Cache-Control": "no-store"},
-        )
 
-    @router.post("/auth/logout", summary="End the session", tags=["auth"])
-    def logout() -> Response[None]:
-        event = router.current_event.raw_event
-        auth.logout(cookie_header(event), header(event.get("headers"), CSRF_HEADER))
-        return Response(
-            status_code=204,
-            cookies=[cleared_session_cookie()],
-            headers={"Cache-Control": "no-store"},
-        )
+@router.get(
+    "/auth/session",
+    summary="Who is signed in",
+    tags=["auth"],
+    responses={200: ok(SessionResponse), **errors(401)},
+)
+@public
+def current_session(request: Request, auth: Auth) -> Response[SessionResponse]:
+    info = auth.session_info(cookie_header(request.resolved_event.raw_event))
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=_session_body(info),
+        headers=_NO_STORE,
+    )
 
-    if dev_login_route_allowed(auth, env):
 
-        @router.post(
-            "/auth/dev-login",
-            summary="Local development only: sign in as any email",
-            tags=["auth"],
-        )
-        def dev_login(body: Annotated[DevLoginRequest, Body()]) -> Response[SignInResponse]:
-            return _signed_in_response(auth.dev_login(str(body.email)))
+@router.post(
+    "/auth/logout",
+    summary="End the session (and clear its cookie)",
+    tags=["auth"],
+    responses={204: no_content("Signed out"), **errors(401, 403)},
+)
+@public
+def logout(request: Request, auth: Auth) -> Response[None]:
+    event = request.resolved_event.raw_event
+    auth.logout(cookie_header(event), header(event.get("headers"), CSRF_HEADER))
+    return Response(status_code=204, cookies=[cleared_session_cookie()], headers=_NO_STORE)
 
-    return router
+
+@dev_login_router.post(
+    "/auth/dev-login",
+    summary="Local development only: sign in as any email",
+    tags=["auth"],
+    responses={200: ok(SignInResponse), **errors(413, 415, 429)},
+)
+@public
+def dev_login(body: Annotated[DevLoginRequest, Body()], auth: Auth) -> Response[SignInResponse]:
+    return _signed_in_response(auth.dev_login(str(body.email)))
 
 
 def _signed_in_response(signed_in: SignedIn) -> Response[SignInResponse]:

@@ -1,53 +1,71 @@
-"""Portfolio routes. Every route runs behind the `authentication` middleware and works on
-the signed-in user's portfolios only: another user's portfolio is a 404, like a missing
-one (the repository reads by user id and portfolio id)."""
+"""Portfolio routes: parsing, one use case, a response. Every route needs a session (the
+`RequestGuard` checks it first) and works on the signed-in user's portfolios only: another
+user's portfolio is a 404, like a missing one."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.request import Request
 
-from portfoliowise.adapters.portfolio_csv import csv_document, portfolio_to_csv
-from portfoliowise.adapters.portfolio_files import (
-    PORTFOLIO_FORMAT,
-    FileFormatError,
-    parse_portfolio_document,
-)
-from portfoliowise.application.market_service import MAX_SYMBOLS, MarketService, rates_from_quotes
+from portfoliowise.application import audit_trail as trail
+from portfoliowise.application.audit_trail import AuditTrail
 from portfoliowise.application.portfolio_commands import (
+    PortfolioPorts,
     create_portfolio,
     delete_portfolio,
     replace_portfolio,
 )
-from portfoliowise.domain.allocation import Dimension, allocation, drift
+from portfoliowise.application.portfolio_io import (
+    PortfolioFormats,
+    export_portfolio,
+)
+from portfoliowise.application.portfolio_io import (
+    import_portfolio as import_file,
+)
+from portfoliowise.application.portfolio_queries import PortfolioQueries
+from portfoliowise.domain.audit import RequestContext
 from portfoliowise.domain.errors import ValidationError
-from portfoliowise.domain.fx import RateTable
 from portfoliowise.domain.money import Currency, Money
 from portfoliowise.domain.portfolio import Holding, Portfolio
-from portfoliowise.domain.ports import PortfolioRepository
-from portfoliowise.domain.quotes import Quote
-from portfoliowise.domain.simulation import SimulationMode, SimulationOptions, simulate
-from portfoliowise.domain.valuation import Valuation, value_portfolio
-from portfoliowise.handlers.api.current_user import authentication, request_context, user_id
+from portfoliowise.handlers.api import dependencies as deps
+from portfoliowise.handlers.api.access import accepts, media_type
 from portfoliowise.handlers.api.models import HoldingIn, PortfolioIn, PortfolioReplace, SimulateIn
+from portfoliowise.handlers.api.schemas import (
+    AllocationOut,
+    AuditPageOut,
+    PortfolioFile,
+    PortfolioList,
+    PortfolioOut,
+    SimulationOut,
+    ValuationOut,
+    errors,
+    json_or_csv,
+    no_content,
+    ok,
+)
 from portfoliowise.handlers.presenters import simulation_json, valuation_json
 
-if TYPE_CHECKING:
-    from portfoliowise.handlers.container import Container
-
 TAG = "portfolios"
-AUDIT_DEFAULT_DAYS = 30
-AUDIT_MAX_DAYS = 90
+CSV_TYPE = "text/csv"
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
-CSV_TYPE = "text/csv; charset=utf-8"
+
+router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
+
+User = Annotated[str, Depends(deps.current_user)]
+Context = Annotated[RequestContext, Depends(deps.request_context)]
+Ports = Annotated[PortfolioPorts, Depends(deps.portfolio_ports)]
+Queries = Annotated[PortfolioQueries, Depends(deps.portfolio_queries)]
+Formats = Annotated[PortfolioFormats, Depends(deps.portfolio_formats)]
+Trail = Annotated[AuditTrail, Depends(deps.audit_trail)]
+CurrencyParam = Annotated[str | None, Query(max_length=3, description="ISO 4217, e.g. USD")]
 
 
 # -- shaping -------------------------------------------------------------------------------
@@ -106,11 +124,8 @@ def _version(if_match: str | None, body_version: int | None) -> int | None:
     return version
 
 
-def _currency(code: str | None, default: Currency) -> Currency:
-    return default if code is None or not code.strip() else Currency.of(code.strip().upper())
-
-
-def _parse_time(value: str | None, what: str) -> datetime | None:
+def _instant(value: str | None, what: str) -> datetime | None:
+    """An ISO 8601 time with a zone; the range rules are the use case's."""
     if value is None or not value.strip():
         return None
     try:
@@ -122,284 +137,268 @@ def _parse_time(value: str | None, what: str) -> datetime | None:
     return parsed
 
 
-# -- prices --------------------------------------------------------------------------------
+# -- routes --------------------------------------------------------------------------------
 
 
-def _chunks(items: Sequence[str], size: int = MAX_SYMBOLS) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+@router.get(
+    "/portfolios",
+    summary="The signed-in user's portfolios",
+    tags=[TAG],
+    responses={200: ok(PortfolioList), **errors(401)},
+)
+def list_portfolios(user: User, queries: Queries) -> Response[str]:
+    return _json({"portfolios": [portfolio_json(p) for p in queries.list(user)]})
 
 
-def _prices(
-    market: MarketService, portfolio: Portfolio, currency: Currency
-) -> tuple[dict[str, Quote], RateTable]:
-    """Quotes of the holdings and targets, and the FX rates from every currency involved
-    into `currency` (unpriced pairs are left out: the valuation reports them)."""
-    symbols = sorted({h.symbol for h in portfolio.holdings} | set(portfolio.targets))
-    quotes: dict[str, Quote] = {}
-    for chunk in _chunks(symbols):
-        quotes.update(market.get_quotes(chunk))
-    currencies = {h.currency for h in portfolio.holdings} | {portfolio.base_currency}
-    currencies |= {h.cost_basis.currency for h in portfolio.holdings if h.cost_basis}
-    currencies |= {q.price.currency for q in quotes.values() if q.price is not None}
-    pairs = sorted(f"{c.code}-{currency.code}" for c in currencies if c != currency)
-    rate_quotes: list[Quote] = []
-    for chunk in _chunks(pairs):
-        rate_quotes.extend(market.get_rates(chunk).values())
-    return quotes, rates_from_quotes(rate_quotes)
-
-
-def _valuation(
-    market: MarketService, portfolio: Portfolio, currency: Currency, at: datetime
-) -> Valuation:
-    quotes, rates = _prices(market, portfolio, currency)
-    return value_portfolio(portfolio, quotes, rates, at=at, currency=currency)
-
-
-# -- the router ----------------------------------------------------------------------------
-
-
-def build_router(container: Container) -> Router:
-    router = Router()  # type: ignore[no-untyped-call]
-    # Per route, not `router.use`: a Router's own middlewares become the whole app's.
-    signed_in = [authentication(container.authenticator)]
-
-    def me() -> str:
-        return user_id(router)
-
-    def load(portfolio_id: str) -> Portfolio:
-        repository: PortfolioRepository = container.portfolios()
-        return repository.get(me(), portfolio_id)
-
-    @router.get(
-        "/portfolios", summary="The signed-in user's portfolios", tags=[TAG], middlewares=signed_in
+@router.post(
+    "/portfolios",
+    summary="Create a portfolio",
+    tags=[TAG],
+    responses={201: ok(PortfolioOut, "Created"), **errors(401, 403, 413, 415)},
+)
+def create(body: PortfolioIn, user: User, ports: Ports, context: Context) -> Response[str]:
+    portfolio = create_portfolio(
+        ports,
+        user_id=user,
+        name=body.name,
+        base_currency=Currency.of(body.base_currency),
+        context=context,
+        holdings=[_holding(h) for h in body.holdings],
+        targets=dict(body.targets) or None,
+        allow_fractional=body.allow_fractional,
     )
-    def list_portfolios() -> Response[str]:
-        portfolios = container.portfolios().list_for_user(me())
-        return _json({"portfolios": [portfolio_json(p) for p in portfolios]})
+    return _with_etag(portfolio, 201)
 
-    @router.post("/portfolios", summary="Create a portfolio", tags=[TAG], middlewares=signed_in)
-    def create(body: PortfolioIn) -> Response[str]:
-        portfolio = create_portfolio(
-            container.portfolio_ports(),
-            user_id=me(),
-            name=body.name,
-            base_currency=Currency.of(body.base_currency),
-            context=request_context(router),
-            holdings=[_holding(h) for h in body.holdings],
-            targets=dict(body.targets) or None,
-            allow_fractional=body.allow_fractional,
-        )
-        return _with_etag(portfolio, 201)
 
-    @router.post(
-        "/portfolios/import",
-        summary="Import a portfolio: this project's JSON, the existing app's export, or CSV",
-        description="The body is the file. CSV when the Content-Type says so or the body is "
-        "not a JSON object; `name` and `currency` name and value a CSV portfolio.",
-        tags=[TAG],
-        middlewares=signed_in,
+@router.post(
+    "/portfolios/import",
+    summary="Import a portfolio: this project's JSON, the existing app's export, or CSV",
+    description="The body is the file: `application/json` (either JSON format) or "
+    "`text/csv`; `name` names the portfolio, `currency` values a CSV portfolio.",
+    tags=[TAG],
+    responses={201: ok(PortfolioOut, "Created"), **errors(401, 403, 413, 415)},
+)
+@accepts("application/json", CSV_TYPE)
+def import_portfolio(
+    request: Request,
+    user: User,
+    ports: Ports,
+    formats: Formats,
+    context: Context,
+    name: Annotated[str | None, Query(max_length=100)] = None,
+    currency: CurrencyParam = None,
+) -> Response[str]:
+    event = request.resolved_event
+    kind = "csv" if media_type(event.headers.get("Content-Type")) == CSV_TYPE else "json"
+    portfolio = import_file(
+        ports,
+        formats,
+        user_id=user,
+        text=event.decoded_body or "",
+        format=kind,
+        context=context,
+        name=name,
+        currency=currency,
     )
-    def import_portfolio(
-        name: Annotated[str | None, Query(max_length=100)] = None,
-        currency: Annotated[str | None, Query(max_length=3)] = None,
-    ) -> Response[str]:
-        event = router.current_event
-        try:
-            text = event.decoded_body or ""
-        except (ValueError, UnicodeDecodeError):  # bad base64 or not UTF-8
-            raise FileFormatError("the file must be UTF-8 text (JSON or CSV)") from None
-        content_type = (event.headers.get("Content-Type") or "").lower()
-        now = container.clock().now()
-        if "csv" in content_type or not text.lstrip().startswith("{"):
-            base = _currency(currency, Currency.of("JPY")).code
-            data: Any = csv_document(text, name=name or "Imported portfolio", base_currency=base)
-        else:
-            try:
-                data = json.loads(text, parse_float=Decimal)
-            except json.JSONDecodeError as exc:
-                raise FileFormatError(f"not valid JSON ({exc.msg})") from None
-        loaded = parse_portfolio_document(data, at=now, default_name=name or "Imported portfolio")
-        source = loaded.portfolio
-        portfolio = create_portfolio(
-            container.portfolio_ports(),
-            user_id=me(),
-            name=name or source.name,
-            base_currency=source.base_currency,
-            context=request_context(router),
-            holdings=source.holdings,
-            targets=source.targets or None,
-            allow_fractional=source.allow_fractional,
-        )
-        return _with_etag(portfolio, 201)
+    return _with_etag(portfolio, 201)
 
-    @router.get(
-        "/portfolios/<portfolio_id>", summary="One portfolio", tags=[TAG], middlewares=signed_in
+
+@router.get(
+    "/portfolios/<portfolio_id>",
+    summary="One portfolio",
+    tags=[TAG],
+    responses={200: ok(PortfolioOut), **errors(401, 404)},
+)
+def get(portfolio_id: str, user: User, queries: Queries) -> Response[str]:
+    return _with_etag(queries.get(user, portfolio_id))
+
+
+@router.put(
+    "/portfolios/<portfolio_id>",
+    summary="Replace a portfolio (the representation GET returns, with its version)",
+    description="The version comes from `If-Match` or the body; a stale one is a 409 "
+    "whose details carry `currentVersion`.",
+    tags=[TAG],
+    responses={200: ok(PortfolioOut), **errors(401, 403, 404, 409, 413, 415)},
+)
+def replace(
+    portfolio_id: str,
+    body: PortfolioReplace,
+    request: Request,
+    user: User,
+    ports: Ports,
+    context: Context,
+) -> Response[str]:
+    expected = _version(request.headers.get("If-Match"), body.version)
+    if expected is None:
+        raise ValidationError("give the version you read (If-Match or `version`)")
+    desired = Portfolio(
+        user_id=user,
+        portfolio_id=portfolio_id,
+        name=body.name,
+        base_currency=Currency.of(body.base_currency),
+        created_at=ports.clock.now(),
+        holdings=[_holding(h) for h in body.holdings],
+        targets=dict(body.targets) or None,
+        allow_fractional=body.allow_fractional,
     )
-    def get(portfolio_id: str) -> Response[str]:
-        return _with_etag(load(portfolio_id))
-
-    @router.put(
-        "/portfolios/<portfolio_id>",
-        summary="Replace a portfolio (the representation GET returns, with its version)",
-        description="The version comes from `If-Match` or the body; a stale one is a 409 "
-        "whose details carry `currentVersion`.",
-        tags=[TAG],
-        middlewares=signed_in,
+    portfolio = replace_portfolio(
+        ports,
+        user_id=user,
+        portfolio_id=portfolio_id,
+        desired=desired,
+        context=context,
+        expected_version=expected,
     )
-    def replace(portfolio_id: str, body: PortfolioReplace) -> Response[str]:
-        header = router.current_event.headers.get("If-Match")
-        expected = _version(header, body.version)
-        if expected is None:
-            raise ValidationError("give the version you read (If-Match or `version`)")
-        user = me()
-        now = container.clock().now()
-        desired = Portfolio(
-            user_id=user,
-            portfolio_id=portfolio_id,
-            name=body.name,
-            base_currency=Currency.of(body.base_currency),
-            created_at=now,
-            holdings=[_holding(h) for h in body.holdings],
-            targets=dict(body.targets) or None,
-            allow_fractional=body.allow_fractional,
-        )
-        portfolio = replace_portfolio(
-            container.portfolio_ports(),
-            user_id=user,
-            portfolio_id=portfolio_id,
-            desired=desired,
-            context=request_context(router),
-            expected_version=expected,
-        )
-        return _with_etag(portfolio)
+    return _with_etag(portfolio)
 
-    @router.delete(
-        "/portfolios/<portfolio_id>",
-        summary="Delete a portfolio",
-        tags=[TAG],
-        middlewares=signed_in,
+
+@router.delete(
+    "/portfolios/<portfolio_id>",
+    summary="Delete a portfolio",
+    tags=[TAG],
+    responses={204: no_content("Deleted"), **errors(401, 403, 404, 409)},
+)
+def delete(
+    portfolio_id: str, request: Request, user: User, ports: Ports, context: Context
+) -> Response[str]:
+    delete_portfolio(
+        ports,
+        user_id=user,
+        portfolio_id=portfolio_id,
+        context=context,
+        expected_version=_version(request.headers.get("If-Match"), None),
     )
-    def delete(portfolio_id: str) -> Response[str]:
-        header = router.current_event.headers.get("If-Match")
-        delete_portfolio(
-            container.portfolio_ports(),
-            user_id=me(),
-            portfolio_id=portfolio_id,
-            context=request_context(router),
-            expected_version=_version(header, None),
-        )
-        return Response(status_code=204, body="")
+    return Response(status_code=204, body="")
 
-    @router.get(
-        "/portfolios/<portfolio_id>/valuation",
-        summary="Per-holding and total values, weights, P/L and unpriced holdings",
-        tags=[TAG],
-        middlewares=signed_in,
+
+@router.get(
+    "/portfolios/<portfolio_id>/valuation",
+    summary="Per-holding and total values, weights, P/L and unpriced holdings",
+    tags=[TAG],
+    responses={200: ok(ValuationOut), **errors(401, 404, 503)},
+)
+def valuation(
+    portfolio_id: str, user: User, queries: Queries, currency: CurrencyParam = None
+) -> Response[str]:
+    result = queries.valuation(user, portfolio_id, currency)
+    return _json(valuation_json(result.valuation, result.allocations, result.drift))
+
+
+@router.get(
+    "/portfolios/<portfolio_id>/allocation",
+    summary="Allocation by holding, asset class, currency, market, sector or region; "
+    "drift against the targets",
+    tags=[TAG],
+    responses={200: ok(AllocationOut), **errors(401, 404, 503)},
+)
+def allocation_of(
+    portfolio_id: str,
+    user: User,
+    queries: Queries,
+    by: Annotated[str, Query(max_length=20)] = "holding",
+    currency: CurrencyParam = None,
+) -> Response[str]:
+    result = queries.allocation(user, portfolio_id, by, currency)
+    (dimension,) = result.allocations
+    shaped = valuation_json(result.valuation, result.allocations, result.drift)
+    return _json(
+        {
+            "portfolioId": result.portfolio.portfolio_id,
+            "by": dimension,
+            "currency": shaped["currency"],
+            "asOf": shaped["asOf"],
+            "total": shaped["total"],
+            "slices": shaped["allocation"][dimension],
+            "drift": shaped["drift"],
+            "unpriced": shaped["unpriced"],
+        }
     )
-    def valuation(
-        portfolio_id: str, currency: Annotated[str | None, Query(max_length=3)] = None
-    ) -> Response[str]:
-        portfolio = load(portfolio_id)
-        target = _currency(currency, portfolio.base_currency)
-        result = _valuation(container.market(), portfolio, target, container.clock().now())
-        breakdowns = {by.value: allocation(result, by) for by in Dimension}
-        return _json(valuation_json(result, breakdowns, drift(result, portfolio.targets)))
 
-    @router.get(
-        "/portfolios/<portfolio_id>/allocation",
-        summary="Allocation by holding, asset class, currency, market, sector or region; "
-        "drift against the targets",
-        tags=[TAG],
-        middlewares=signed_in,
+
+@router.post(
+    "/portfolios/<portfolio_id>/simulate",
+    summary="Plan an additional investment toward the targets (buy-only or rebalance)",
+    tags=[TAG],
+    responses={200: ok(SimulationOut), **errors(401, 403, 404, 413, 415, 503)},
+)
+def simulate_plan(
+    portfolio_id: str, body: SimulateIn, user: User, queries: Queries
+) -> Response[str]:
+    plan = queries.simulate(
+        user,
+        portfolio_id,
+        budget=Money.of(body.budget.amount, body.budget.currency),
+        mode=body.mode,
+        tolerance=body.tolerance,
     )
-    def allocation_of(
-        portfolio_id: str,
-        by: Annotated[str, Query(max_length=20)] = Dimension.HOLDING.value,
-        currency: Annotated[str | None, Query(max_length=3)] = None,
-    ) -> Response[str]:
-        dimension = Dimension.parse(by)
-        portfolio = load(portfolio_id)
-        target = _currency(currency, portfolio.base_currency)
-        result = _valuation(container.market(), portfolio, target, container.clock().now())
-        shaped = valuation_json(
-            result,
-            {dimension.value: allocation(result, dimension)},
-            drift(result, portfolio.targets),
-        )
-        return _json(
-            {
-                "portfolioId": portfolio.portfolio_id,
-                "by": dimension.value,
-                "currency": shaped["currency"],
-                "asOf": shaped["asOf"],
-                "total": shaped["total"],
-                "slices": shaped["allocation"][dimension.value],
-                "drift": shaped["drift"],
-                "unpriced": shaped["unpriced"],
-            }
-        )
+    return _json(simulation_json(plan))
 
-    @router.post(
-        "/portfolios/<portfolio_id>/simulate",
-        summary="Plan an additional investment toward the targets (buy-only or rebalance)",
-        tags=[TAG],
-        middlewares=signed_in,
+
+@router.get(
+    "/portfolios/<portfolio_id>/audit",
+    summary="The owner's audit trail of this portfolio",
+    description=f"Every entry about the portfolio (holdings, targets, settings, restore, "
+    f"delete). `since`/`until` are ISO 8601 times with a zone; the default is the last "
+    f"{trail.DEFAULT_DAYS} days, the longest range {trail.MAX_DAYS} days. `order` asc "
+    f"(oldest first, default) or desc; at most `limit` entries a page (1-{trail.MAX_LIMIT}, "
+    f"default {trail.DEFAULT_LIMIT}); `nextCursor` continues.",
+    tags=[TAG],
+    responses={200: ok(AuditPageOut), **errors(401, 404)},
+)
+def audit(
+    portfolio_id: str,
+    user: User,
+    audit_trail: Trail,
+    since: Annotated[str | None, Query(max_length=40)] = None,
+    until: Annotated[str | None, Query(max_length=40)] = None,
+    order: Annotated[str, Query(pattern="^(asc|desc)$")] = trail.OLDEST_FIRST,
+    limit: Annotated[int, Query(ge=1, le=trail.MAX_LIMIT)] = trail.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> Response[str]:
+    page = audit_trail.page(
+        user,
+        portfolio_id,
+        since=_instant(since, "since"),
+        until=_instant(until, "until"),
+        order=order,
+        limit=limit,
+        cursor=cursor,
     )
-    def simulate_plan(portfolio_id: str, body: SimulateIn) -> Response[str]:
-        portfolio = load(portfolio_id)
-        budget = Money.of(body.budget.amount, body.budget.currency)
-        quotes, rates = _prices(container.market(), portfolio, budget.currency)
-        options = SimulationOptions(mode=SimulationMode(body.mode), tolerance=body.tolerance)
-        return _json(simulation_json(simulate(portfolio, quotes, rates, budget, options)))
-
-    @router.get(
-        "/portfolios/<portfolio_id>/audit",
-        summary="The owner's audit trail of this portfolio (oldest first)",
-        description=f"`since`/`until` are ISO 8601 times; the default is the last "
-        f"{AUDIT_DEFAULT_DAYS} days, the longest range {AUDIT_MAX_DAYS} days.",
-        tags=[TAG],
-        middlewares=signed_in,
+    return _json(
+        {
+            "portfolioId": page.portfolio_id,
+            "since": page.since.isoformat(),
+            "until": page.until.isoformat(),
+            "order": page.order,
+            "entries": [e.to_json() for e in page.entries],
+            "nextCursor": page.cursor,
+        }
     )
-    def audit(
-        portfolio_id: str,
-        since: Annotated[str | None, Query(max_length=40)] = None,
-        until: Annotated[str | None, Query(max_length=40)] = None,
-    ) -> Response[str]:
-        user = me()
-        portfolio = load(portfolio_id)
-        end = _parse_time(until, "until") or container.clock().now()
-        start = _parse_time(since, "since") or end - timedelta(days=AUDIT_DEFAULT_DAYS)
-        if start > end or end - start > timedelta(days=AUDIT_MAX_DAYS):
-            raise ValidationError(f"since..until must be a range of at most {AUDIT_MAX_DAYS} days")
-        resource = f"portfolio/{portfolio.portfolio_id}"
-        entries = [
-            e.to_json()
-            for e in container.audit_log().for_user(user, start, end)
-            if e.resource == resource
-        ]
-        return _json({"portfolioId": portfolio.portfolio_id, "entries": entries})
 
-    @router.get(
-        "/portfolios/<portfolio_id>/export",
-        summary="Export a portfolio as this project's JSON or as CSV",
-        tags=[TAG],
-        middlewares=signed_in,
+
+@router.get(
+    "/portfolios/<portfolio_id>/export",
+    summary="Export a portfolio as this project's JSON or as CSV",
+    tags=[TAG],
+    responses={
+        200: json_or_csv(PortfolioFile, "The file (Content-Disposition: attachment)"),
+        **errors(401, 404),
+    },
+)
+def export(
+    portfolio_id: str,
+    user: User,
+    queries: Queries,
+    formats: Formats,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Response[str]:
+    exported = export_portfolio(
+        queries.repository, formats, user_id=user, portfolio_id=portfolio_id, format=format
     )
-    def export(
-        portfolio_id: str, format: Annotated[str, Query(pattern="^(json|csv)$")] = "json"
-    ) -> Response[str]:
-        portfolio = load(portfolio_id)
-        filename = f"portfolio-{portfolio.portfolio_id}.{format}"
-        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-        if format == "csv":
-            return Response(
-                status_code=200,
-                content_type=CSV_TYPE,
-                body=portfolio_to_csv(portfolio),
-                headers=headers,
-            )
-        document = {"format": PORTFOLIO_FORMAT, **portfolio_json(portfolio)}
-        return _json(document, headers=headers)
-
-    return router
+    return Response(
+        status_code=200,
+        content_type=exported.media_type,
+        body=exported.text,
+        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+    )
