@@ -44,6 +44,13 @@ def test_a_binary_body_is_base64_encoded() -> None:
     assert base64.b64decode(event["body"]) == b"\xff\x00"
 
 
+def test_the_path_is_the_target_before_its_query_even_with_a_double_slash() -> None:
+    event = proxy_event("GET", "//portfolios/p1?x=1#top", {}, b"", "127.0.0.1", "r")
+    assert event["path"] == "//portfolios/p1"
+    assert event["queryStringParameters"] == {"x": "1"}
+    assert event["requestContext"]["path"] == "/local//portfolios/p1"
+
+
 @pytest.fixture
 def server() -> Iterator[tuple[LocalServer, list[dict[str, Any]], io.StringIO]]:
     seen: list[dict[str, Any]] = []
@@ -92,3 +99,17 @@ def test_the_server_answers_with_the_proxy_response_and_logs_one_line(
     [line] = out.getvalue().splitlines()
     assert line.startswith('127.0.0.1 "POST /portfolios" 201 ')
     assert line.endswith(" ms")
+
+
+def test_requests_do_not_wait_for_the_schedulers_lock(
+    server: tuple[LocalServer, list[dict[str, Any]], io.StringIO],
+) -> None:
+    local, seen, _out = server
+    host, port = local.url.removeprefix("http://").split(":")
+    with local.lock:  # a scheduled job running
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        conn.request("GET", "/health")
+        response = conn.getresponse()
+        response.read()
+    assert response.status == 201
+    assert len(seen) == 1

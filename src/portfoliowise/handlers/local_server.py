@@ -332,6 +332,7 @@ class _Connection:
         self._sock = sock
         self._ip = client_ip
         self._eof = False
+        self._began = 0.0  # when the current request's first byte arrived (perf_counter)
 
     def serve(self) -> None:
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -349,12 +350,12 @@ class _Connection:
         self._linger()
 
     def _exchange(self, conn: h11.Connection, head: bytearray) -> bool:
-        """Read one request, answer it; whether the connection stays open."""
-        started = time.perf_counter()
+        """Read one request, answer it; whether the connection stays open. The time logged
+        runs from the request's first byte to its response being sent."""
+        self._began = time.perf_counter()
         line = "-"
         try:
             request = self._read_head(conn, head)
-            started = time.perf_counter()
             line = _request_line(request)
             _check(request, head)
             body = self._read_body(conn, request)
@@ -365,14 +366,14 @@ class _Connection:
             try:
                 self._send(_encode_response(refused.status, _JSON_HEADERS, payload, close=True))
             finally:
-                self._log(line, refused.status, started)
+                self._log(line, refused.status)
             return False
         keep_alive = _keep_alive(request) and not self._server.closing
         status, response = self._answer(request, body, keep_alive)
         try:
             self._send(response)
         finally:
-            self._log(line, status, started)
+            self._log(line, status)
         return keep_alive
 
     def _answer(self, request: h11.Request, body: bytes, keep_alive: bool) -> tuple[int, bytes]:
@@ -421,6 +422,7 @@ class _Connection:
                     data = self._recv(self._server.idle_timeout)
                 except TimeoutError:
                     raise _Gone from None
+                self._began = time.perf_counter()
                 deadline = time.monotonic() + self._server.header_timeout
             else:
                 data = self._recv_until(deadline, "the request head")
@@ -482,8 +484,8 @@ class _Connection:
             while not self._eof and (left := deadline - time.monotonic()) > 0:
                 self._recv(left)
 
-    def _log(self, line: str, status: int, started: float) -> None:
-        millis = (time.perf_counter() - started) * 1000
+    def _log(self, line: str, status: int) -> None:
+        millis = (time.perf_counter() - self._began) * 1000
         self._server.log_line(f'{self._ip} "{line}" {status} {millis:.1f} ms')
 
 
@@ -492,6 +494,7 @@ class _Server(socketserver.ThreadingTCPServer):
 
     allow_reuse_address = True
     daemon_threads = True
+    request_queue_size = MAX_CONNECTIONS  # the listen backlog
 
     def __init__(
         self,

@@ -124,6 +124,7 @@ def make_event(
     query: Mapping[str, str] | None = None,
     user: str | None = "userA",
     headers: Mapping[str, str | None] | None = None,
+    base64: bool = False,
 ) -> dict[str, Any]:
     """A recorded event adjusted: path, method, body, query and the signed-in user (its
     cookie and CSRF token; `user=None` sends neither)."""
@@ -135,6 +136,7 @@ def make_event(
         event["path"] = path
         event["resource"] = path
         event["requestContext"]["path"] = "/prod" + path
+    event["isBase64Encoded"] = base64
     if raw_body is not None:
         event["body"] = raw_body
     elif body is not ...:

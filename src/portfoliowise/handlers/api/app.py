@@ -158,6 +158,8 @@ def openapi_document(app: APIGatewayRestResolver) -> str:
             responses = operation.get("responses", {})
             if "422" in responses:
                 responses.pop("422")
+            if "204" in responses:
+                responses["204"].pop("content", None)  # no body
             generated = responses.get("200")
             if generated is not None and not generated.get("content", {}).get(
                 "application/json", {}

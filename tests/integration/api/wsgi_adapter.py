@@ -1,0 +1,52 @@
+"""The resolver as a WSGI application (tests only): each WSGI request becomes the same API
+Gateway proxy event the local server builds, so schemathesis can call the API in process."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from portfoliowise.handlers.local_server import LocalContext, proxy_event
+
+Resolve = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def wsgi_app(resolve: Resolve) -> Callable[..., Iterable[bytes]]:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            key[5:].replace("_", "-").title(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        target = environ.get("PATH_INFO", "/")
+        if environ.get("QUERY_STRING"):
+            target += "?" + environ["QUERY_STRING"]
+        request_id = str(uuid.uuid4())
+        event = proxy_event(
+            environ["REQUEST_METHOD"], target, headers, body, "127.0.0.1", request_id
+        )
+        answer = resolve(event, LocalContext(aws_request_id=request_id))
+        pairs: list[tuple[str, str]] = []
+        multi = answer.get("multiValueHeaders") or {}
+        for key, values in multi.items():
+            pairs.extend((key, str(v)) for v in values)
+        for key, value in (answer.get("headers") or {}).items():
+            if key not in multi:
+                pairs.append((key, str(value)))
+        raw = answer.get("body") or ""
+        if answer.get("isBase64Encoded"):
+            import base64
+
+            payload = base64.b64decode(raw)
+        else:
+            payload = str(raw).encode("utf-8")
+        status = int(answer["statusCode"])
+        start_response(f"{status} X", pairs)
+        return [payload]
+
+    return app
