@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,84 @@ def test_prune_removes_only_test_suites_of_listed_packages(tmp_path: Path) -> No
 def test_cli_rejects_unknown_function() -> None:
     with pytest.raises(SystemExit):
         ba.main(["nope"])
+
+
+# -- host builds (the handler import test's copies of the assets) -------------------------------
+
+HOST_311 = ba.Platform(
+    name="host",
+    marker_env={**ba.LAMBDA_MARKER_ENV, "python_version": "3.11", "python_full_version": "3.11.7"}
+    | {"platform_machine": "x86_64"},
+    interpreter="/usr/bin/python3.11",
+)
+
+
+def test_host_requirements_evaluate_markers_for_the_host_with_the_same_filtering() -> None:
+    reqs = ba.parse_export(EXPORT)
+    assert "numpy==2.4.6" in ba.requirements_for(reqs, "market", HOST_311)
+    assert "numpy==2.5.5" not in ba.requirements_for(reqs, "market", HOST_311)
+    for function in ba.FUNCTIONS:
+        lambda_names = {line.split("==")[0] for line in ba.requirements_for(reqs, function)}
+        host_names = {line.split("==")[0] for line in ba.requirements_for(reqs, function, HOST_311)}
+        assert host_names == lambda_names, function
+
+
+def test_host_install_uses_the_interpreters_own_wheels(tmp_path: Path) -> None:
+    command = ba.install_command("uv", tmp_path / "t", tmp_path / "r.txt", HOST_311)
+    text = " ".join(command)
+    assert "--python /usr/bin/python3.11" in text
+    assert "--python-platform" not in text
+    assert "--only-binary :all:" in text
+    assert "--no-deps" in text
+    assert ba.install_command("uv", tmp_path / "t", tmp_path / "r.txt") == ba.install_command(
+        "uv", tmp_path / "t", tmp_path / "r.txt", ba.LAMBDA
+    )
+
+
+def test_host_and_lambda_assets_hash_apart(tmp_path: Path) -> None:
+    source = _source(tmp_path)
+    lambda_hash = ba.input_hash(["a==1"], source)
+    assert ba.input_hash(["a==1"], source, ba.LAMBDA) == lambda_hash
+    assert ba.input_hash(["a==1"], source, HOST_311) != lambda_hash
+    assert ba.host_platform().marker_env["python_version"] == "{}.{}".format(*sys.version_info)
+
+
+def test_closure_follows_the_via_graph_down() -> None:
+    lines = ba.requirements_closure(ba.parse_export(EXPORT), ["yfinance"])
+    names = {line.split("==")[0] for line in lines}
+    assert names == {
+        "yfinance",
+        "curl-cffi",
+        "certifi",
+        "numpy",
+        "pandas",
+        "pytz",
+        "platformdirs",
+        "requests",
+    }
+    assert "numpy==2.5.5" in lines  # evaluated for Lambda unless told otherwise
+    assert ba.requirements_closure(ba.parse_export(EXPORT), ["boto3"]) == ["boto3==1.44.8"]
+
+
+def test_build_without_source_installs_the_requirements_only(tmp_path: Path) -> None:
+    report = ba.build_function("lambda-runtime", [], tmp_path, source=None, uv="/nonexistent/uv")
+    assert report.path == tmp_path / "lambda-runtime"
+    assert not (tmp_path / "lambda-runtime" / "portfoliowise").exists()
+
+
+def test_cli_builds_host_assets_in_their_own_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[object, ...]] = []
+
+    def fake_build_all(
+        functions: list[str], out: Path, platform: ba.Platform
+    ) -> list[ba.AssetReport]:
+        calls.append((list(functions), out, platform.name))
+        return []
+
+    monkeypatch.setattr(ba, "build_all", fake_build_all)
+    assert ba.main(["--platform", "host", "auth"]) == 0
+    assert ba.main([]) == 0
+    assert calls == [
+        (["auth"], ba.DEFAULT_HOST_OUT, "host"),
+        (list(ba.FUNCTIONS), ba.DEFAULT_OUT, "lambda"),
+    ]

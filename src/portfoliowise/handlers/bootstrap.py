@@ -15,9 +15,13 @@ first use)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from portfoliowise.handlers.api.app import ApiResolver, build_app
 from portfoliowise.handlers.container import Container
-from portfoliowise.handlers.jobs import Job, build_jobs
+
+if TYPE_CHECKING:
+    from portfoliowise.handlers.jobs import Job
 
 
 def auth_function(container: Container) -> ApiResolver:
@@ -43,6 +47,7 @@ def local_api(container: Container) -> ApiResolver:
 def scheduled_jobs(container: Container) -> dict[str, Job]:
     """The jobs of `SCHEDULES`: the same functions in Lambda and in the local scheduler."""
     from portfoliowise.application.scheduled_jobs import Purge
+    from portfoliowise.handlers.jobs import build_jobs
 
     purges: list[Purge] = []
     if container.settings().mode != "aws":  # DynamoDB expires items by TTL on its own

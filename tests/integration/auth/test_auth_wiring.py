@@ -37,6 +37,7 @@ def S(config: dict[str, str], data_dir: Path | None = None) -> AuthSettings:
         env["PORTFOLIOWISE_DATA_DIR"] = str(data_dir)
     return AuthSettings.from_env(env)
 
+
 CLOCK = FixedClock(datetime(2026, 11, 29, 3, 0, tzinfo=UTC))
 
 

@@ -11,7 +11,7 @@ to the rule's dead-letter queue): nothing is silently dropped."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
@@ -24,7 +24,9 @@ from portfoliowise.application.scheduled_jobs import warm_portfolio
 from portfoliowise.domain.errors import ValidationError
 from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container
-from portfoliowise.handlers.jobs import Job
+
+if TYPE_CHECKING:
+    from portfoliowise.handlers.jobs import Job
 
 logger = Logger(service="scheduled")
 copy_config_to_registered_loggers(source_logger=logger)

@@ -1,0 +1,98 @@
+"""Each Lambda function loads what it uses and nothing more: in a fresh interpreter with
+the environment the CDK stack sets, its module is imported and everything its routes or
+jobs use is built (no AWS call is made); then the modules it must not load are checked.
+The portfolio and auth functions never load the market sources, httpx, S3 code, yfinance,
+pandas or openai; the market function loads the chain but not yfinance/pandas (imported by
+the Yahoo adapter on its first call)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+MARKET_SOURCES = tuple(
+    f"portfoliowise.adapters.market.{name}"
+    for name in ("chain", "yahoo", "stooq", "funds", "frankfurter", "jpx", "paid", "http")
+)
+SDKS = ("yfinance", "pandas", "numpy", "openai", "curl_cffi")
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "portfolio": (
+        *MARKET_SOURCES,
+        *SDKS,
+        "httpx",
+        "portfoliowise.adapters.blobs.s3",
+        "portfoliowise.adapters.sqlite",
+        "portfoliowise.adapters.google",
+        "portfoliowise.handlers.jobs",
+        "croniter",
+        "tqdm",
+    ),
+    "auth": (
+        *MARKET_SOURCES,
+        *SDKS,
+        "portfoliowise.adapters.blobs.s3",
+        "portfoliowise.adapters.sqlite",
+        "portfoliowise.adapters.portfolio_files",
+        "portfoliowise.handlers.jobs",
+        "croniter",
+        "tqdm",
+    ),
+    "market": (
+        *SDKS,
+        "portfoliowise.adapters.blobs.s3",
+        "portfoliowise.adapters.sqlite",
+        "portfoliowise.adapters.google",
+        "portfoliowise.adapters.portfolio_files",
+        "portfoliowise.handlers.jobs",
+        "croniter",
+        "tqdm",
+    ),
+    "scheduled": (*SDKS, "portfoliowise.adapters.google", "croniter", "tqdm"),
+}
+USES = {
+    "portfolio": "c.portfolio_queries(); c.portfolio_ports(); c.audit_trail(); "
+    "c.portfolio_formats(); c.authenticator()",
+    "auth": "c.auth_service(); c.authenticator()",
+    "market": "c.market_queries()",
+    "scheduled": "function.jobs(); c.warmer()",
+}
+PROBE = """
+import importlib, json, sys
+function = importlib.import_module("portfoliowise.handlers.lambdas.{name}")
+c = function.container
+{uses}
+print(json.dumps(sorted(m for m in {forbidden!r} if m in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(FORBIDDEN))
+def test_a_function_loads_only_what_it_uses(name: str) -> None:
+    env: dict[str, Any] = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PORTFOLIOWISE_", "DEV_", "GOOGLE_", "SESSION_"))
+    }
+    env.update(
+        {
+            "AWS_LAMBDA_FUNCTION_NAME": f"portfoliowise-{name}",
+            "AWS_DEFAULT_REGION": "ap-northeast-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "BACKUP_BUCKET": "pw-backups",
+            "MARKET_FUNCTION_NAME": "portfoliowise-market",
+            "SESSION_SIGNING_KEY": "s" * 64,
+            "SESSION_KMS_KEY_ID": "alias/portfoliowise-session-tokens",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+        }
+    )
+    code = PROBE.format(name=name, uses=USES[name].replace("; ", "\n"), forbidden=FORBIDDEN[name])
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
