@@ -32,7 +32,13 @@ DEFAULT_AUDIT_TABLE = "portfoliowise-audit"
 DEFAULT_SESSION_TABLE = "portfoliowise-session"
 DEFAULT_CACHE_TABLE = "portfoliowise-cache"
 # The market chain's settings, passed to `adapters.market.chain` as they are.
-MARKET_VARIABLES = ("QUOTE_SOURCES", "FX_SOURCES", "HISTORY_SOURCES", "PAID_QUOTES_SECRET")
+MARKET_VARIABLES = (
+    "QUOTE_SOURCES",
+    "FX_SOURCES",
+    "HISTORY_SOURCES",
+    "PAID_QUOTES_SECRET",
+    "YFINANCE_CACHE_DIR",
+)
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
@@ -130,6 +136,7 @@ class Settings:
     backup_bucket: str = ""
     event_bus_name: str = DEFAULT_BUS_NAME
     market_function_name: str = ""
+    service_name: str = ""  # POWERTOOLS_SERVICE_NAME: the metrics' `service` dimension
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     auth: AuthSettings = field(default_factory=AuthSettings)
@@ -156,6 +163,7 @@ class Settings:
             backup_bucket=_get(env, "BACKUP_BUCKET"),
             event_bus_name=_get(env, "EVENT_BUS_NAME") or DEFAULT_BUS_NAME,
             market_function_name=_get(env, "MARKET_FUNCTION_NAME"),
+            service_name=_get(env, "POWERTOOLS_SERVICE_NAME"),
             cors_origins=_list(env, "CORS_ORIGINS") or DEFAULT_CORS_ORIGINS,
             max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             auth=AuthSettings.from_env(env),

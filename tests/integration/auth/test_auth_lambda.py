@@ -65,7 +65,7 @@ import boto3
 
 with mock_aws():
     from portfoliowise.adapters.dynamodb import TableNames, create_tables, dynamodb_client
-    create_tables(dynamodb_client(), TableNames.from_env())
+    create_tables(dynamodb_client(), TableNames.from_env(os.environ))
     kms_key = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
     sm = boto3.client("secretsmanager")
     google = sm.create_secret(Name="pw/google", SecretString="google-secret")["ARN"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,10 +21,11 @@ class TableNames:
     cache: str = DEFAULT_CACHE_TABLE
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> TableNames:
+    def from_env(cls, environ: Mapping[str, str]) -> TableNames:
         """From `PORTFOLIO_TABLE`, `AUDIT_TABLE`, `SESSION_TABLE` and `CACHE_TABLE` (set by
-        the CDK stack on each Lambda function), each falling back to its default name."""
-        env = os.environ if environ is None else environ
+        the CDK stack on each Lambda function), each falling back to its default name.
+        The runtimes get theirs from `handlers.settings`; this is for tools and tests."""
+        env = environ
         return cls(
             portfolio=env.get("PORTFOLIO_TABLE") or DEFAULT_PORTFOLIO_TABLE,
             audit=env.get("AUDIT_TABLE") or DEFAULT_AUDIT_TABLE,

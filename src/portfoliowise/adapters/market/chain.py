@@ -55,6 +55,7 @@ S = TypeVar("S")
 QUOTE_SOURCES = "QUOTE_SOURCES"
 FX_SOURCES = "FX_SOURCES"
 HISTORY_SOURCES = "HISTORY_SOURCES"
+YFINANCE_CACHE_DIR = "YFINANCE_CACHE_DIR"
 DEFAULT_QUOTE_SOURCES = ("yahoo", "stooq", "funds")
 DEFAULT_FX_SOURCES = ("yahoo", "frankfurter")
 DEFAULT_HISTORY_SOURCES = ("yahoo", "stooq", "funds")
@@ -247,10 +248,12 @@ def http_registries(
     )
 
 
-def yahoo_registries(clock: Clock, session: object | None = None) -> Registries:
+def yahoo_registries(
+    clock: Clock, session: object | None = None, cache_dir: str | None = None
+) -> Registries:
     """Factories of the Yahoo sources (`yahoo`): yfinance (and pandas) are imported by
     the adapter on its first call, not here. `session`: what yfinance sends through
-    (default: its shared browser-impersonating session)."""
+    (default: its shared browser-impersonating session); `cache_dir`: yfinance's caches."""
     from portfoliowise.adapters.market.yahoo import (
         YahooFxSource,
         YahooHistorySource,
@@ -260,17 +263,17 @@ def yahoo_registries(clock: Clock, session: object | None = None) -> Registries:
     return Registries(
         quotes={
             "yahoo": lambda limits: YahooQuoteSource(
-                session, clock=clock, timeout=limits.timeout_seconds
+                session, clock=clock, timeout=limits.timeout_seconds, cache_dir=cache_dir
             )
         },
         fx={
             "yahoo": lambda limits: YahooFxSource(
-                session, clock=clock, timeout=limits.timeout_seconds
+                session, clock=clock, timeout=limits.timeout_seconds, cache_dir=cache_dir
             )
         },
         history={
             "yahoo": lambda limits: YahooHistorySource(
-                session, clock=clock, timeout=limits.timeout_seconds
+                session, clock=clock, timeout=limits.timeout_seconds, cache_dir=cache_dir
             )
         },
     )
@@ -320,5 +323,7 @@ def live_registries(
     """Every source: Yahoo through yfinance, the httpx sources, and the sample prices
     (used only when a chain setting names `sample`)."""
     return merge_registries(
-        yahoo_registries(clock), http_registries(config, secrets=secrets), sample_registries()
+        yahoo_registries(clock, cache_dir=config.get(YFINANCE_CACHE_DIR) or None),
+        http_registries(config, secrets=secrets),
+        sample_registries(),
     )

@@ -75,11 +75,10 @@ _default_session: object | None = None
 
 
 def default_cache_dir() -> str:
-    """Where yfinance keeps its cookie and time-zone caches: `YFINANCE_CACHE_DIR`, else a
-    directory under the system temp dir (the only writable place inside Lambda)."""
-    return os.environ.get("YFINANCE_CACHE_DIR") or os.path.join(
-        tempfile.gettempdir(), "portfoliowise-yfinance"
-    )
+    """Where yfinance keeps its cookie and time-zone caches unless told (`cache_dir`, from
+    `YFINANCE_CACHE_DIR`): a directory under the system temp dir (the only writable place
+    inside Lambda)."""
+    return os.path.join(tempfile.gettempdir(), "portfoliowise-yfinance")
 
 
 def _yfinance(cache_dir: str) -> Any:

@@ -21,7 +21,7 @@ logger = Logger(service="auth")
 copy_config_to_registered_loggers(source_logger=logger)
 container = Container()
 app = bootstrap.auth_function(container)
-metrics = telemetry.metrics("auth")
+metrics = telemetry.metrics("auth", container.settings().service_name)
 
 
 @metrics.log_metrics

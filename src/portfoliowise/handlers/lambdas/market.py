@@ -33,7 +33,7 @@ def warm(request: dict[str, Any]) -> dict[str, Any]:
     return {"priced": report.priced, "unavailable": report.unavailable}
 
 
-metrics = telemetry.metrics("market")
+metrics = telemetry.metrics("market", container.settings().service_name)
 
 
 @metrics.log_metrics

@@ -19,7 +19,7 @@ logger = Logger(service="portfolio")
 copy_config_to_registered_loggers(source_logger=logger)
 container = Container()
 app = bootstrap.portfolio_function(container)
-metrics = telemetry.metrics("portfolio")
+metrics = telemetry.metrics("portfolio", container.settings().service_name)
 
 
 @metrics.log_metrics

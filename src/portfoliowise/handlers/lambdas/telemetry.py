@@ -10,7 +10,6 @@ what the alarms and dashboards of `infra/cdk/components/monitoring.py` read.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,11 +20,10 @@ NAMESPACE = "PortfolioWise"
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def metrics(function: str) -> Metrics:
+def metrics(function: str, service: str = "") -> Metrics:
     """The function's metrics, dimension `service` = `portfoliowise-<function>` (or the
-    `POWERTOOLS_SERVICE_NAME` the stack sets, which is the same)."""
-    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or f"portfoliowise-{function}"
-    return Metrics(namespace=NAMESPACE, service=service)
+    `POWERTOOLS_SERVICE_NAME` the stack sets, which is the same: `Settings.service_name`)."""
+    return Metrics(namespace=NAMESPACE, service=service or f"portfoliowise-{function}")
 
 
 def count_request(metrics: Metrics, event: Mapping[str, Any], response: Mapping[str, Any]) -> None:
