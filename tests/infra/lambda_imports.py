@@ -119,6 +119,7 @@ with open(args["result"], "w") as out:
 class LambdaFunction:
     """One `AWS::Lambda::Function` of a synthesized template."""
 
+    config: str  # which synthesized app (default, dr, standby)
     stack: str
     logical_id: str
     handler: str
@@ -131,7 +132,7 @@ class LambdaFunction:
 
     @property
     def label(self) -> str:
-        return f"{self.stack}/{self.logical_id} ({self.handler})"
+        return f"{self.config}: {self.stack}/{self.logical_id} ({self.handler})"
 
 
 @dataclass
@@ -167,7 +168,7 @@ def region_of(synth: Synth, stack: str) -> str:
     return region
 
 
-def lambda_functions(synth: Synth) -> list[LambdaFunction]:
+def lambda_functions(synth: Synth, config: str = "") -> list[LambdaFunction]:
     found = []
     for stack, template in synth.templates.items():
         region = region_of(synth, stack)
@@ -183,6 +184,7 @@ def lambda_functions(synth: Synth) -> list[LambdaFunction]:
             variables = props.get("Environment", {}).get("Variables", {})
             found.append(
                 LambdaFunction(
+                    config=config,
                     stack=stack,
                     logical_id=logical,
                     handler=props["Handler"],
@@ -361,10 +363,9 @@ def import_handler(
     )
 
 
-def write_inline(function: LambdaFunction, root: Path) -> Path:
-    """The inline code as the runtime unpacks it: `index.py` in a directory of its own."""
+def write_inline(function: LambdaFunction, directory: Path) -> Path:
+    """The inline code as the runtime unpacks it: `index.py` in `directory`."""
     assert function.inline is not None
-    directory = root / f"inline-{function.stack}-{function.logical_id}"
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "index.py").write_text(function.inline)
     return directory

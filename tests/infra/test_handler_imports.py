@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def functions(request: pytest.FixtureRequest) -> list[LambdaFunction]:
     seen: dict[tuple[object, ...], LambdaFunction] = {}
     for fixture in SYNTHS:
         synth: Synth = request.getfixturevalue(fixture)
-        for function in lambda_functions(synth):
+        for function in lambda_functions(synth, fixture.removesuffix("_synth")):
             code = function.asset or hashlib.sha256((function.inline or "").encode()).hexdigest()
             key = (code, function.handler, tuple(sorted(function.environment.items())))
             seen.setdefault(key, function)
@@ -55,13 +56,12 @@ def functions(request: pytest.FixtureRequest) -> list[LambdaFunction]:
 
 
 def _import(function: LambdaFunction, host_assets: Path, work: Path) -> ImportResult:
+    """One import, in `work` (a directory of its own)."""
     if function.asset is not None:
         paths = [host_assets / function.asset]
     else:
-        paths = [write_inline(function, work), host_assets / RUNTIME]
-    return import_handler(
-        function, paths, PYCACHE, work / f"{function.stack}-{function.logical_id}"
-    )
+        paths = [write_inline(function, work / "inline"), host_assets / RUNTIME]
+    return import_handler(function, paths, PYCACHE, work / "run")
 
 
 def test_every_lambda_handler_imports_with_only_its_asset(
@@ -69,26 +69,32 @@ def test_every_lambda_handler_imports_with_only_its_asset(
 ) -> None:
     assert functions
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda f: _import(f, host_assets, tmp_path), functions))
+        results = list(
+            pool.map(
+                lambda n: _import(functions[n], host_assets, tmp_path / str(n)),
+                range(len(functions)),
+            )
+        )
     problems = {result.function.label: result.problems() for result in results if result.problems()}
     report = "\n\n".join(
         f"{label}:\n" + "\n".join(found) for label, found in sorted(problems.items())
     )
     assert not problems, report
+    outside = (sys.prefix, str(ba.REPO_ROOT / "src"))  # the virtualenv, the source tree
     for result in results:
-        assert result.sys_path[0] == str(
-            host_assets / result.function.asset if result.function.asset else result.sys_path[0]
-        )
-        assert not any(".venv" in entry or entry.endswith("/src") for entry in result.sys_path)
+        if result.function.asset is not None:
+            assert result.sys_path[0] == str(host_assets / result.function.asset)
+        assert not [entry for entry in result.sys_path if entry.startswith(outside)]
 
 
 def test_the_synthesized_functions_are_the_built_ones(functions: list[LambdaFunction]) -> None:
     """Every function with an asset is one that build_assets builds, and every function that
     build_assets builds is deployed with the handler of its name."""
-    handlers = {f.asset: f.handler for f in functions if f.asset is not None}
-    assert set(handlers) == set(ba.FUNCTIONS) == set(C.LAMBDA_FUNCTION_NAMES)
-    for name, handler in handlers.items():
-        assert handler == f"{C.LAMBDA_HANDLER_PACKAGE}.{name}.handler"
+    deployed = {(f.asset, f.handler) for f in functions if f.asset is not None}
+    assert set(ba.FUNCTIONS) == set(C.LAMBDA_FUNCTION_NAMES)
+    assert deployed == {
+        (name, f"{C.LAMBDA_HANDLER_PACKAGE}.{name}.handler") for name in ba.FUNCTIONS
+    }
 
 
 def test_the_host_assets_carry_the_same_packages_as_the_lambda_assets() -> None:
@@ -132,6 +138,7 @@ def _probe(name: str, host_assets: Path, tmp_path: Path, handler: str = "handler
     asset.mkdir(exist_ok=True)
     (asset / f"{name}.py").write_text(PROBES[name] + "def handler(event, context):\n    pass\n")
     probe = LambdaFunction(
+        config="probe",
         stack="Probe",
         logical_id=name,
         handler=f"{name}.{handler}",
