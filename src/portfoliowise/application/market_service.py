@@ -296,8 +296,11 @@ class MarketService:
                 self.counters.source_failed(source.name)
                 log.exception("quote source %s failed unexpectedly", source.name)
                 continue
+            live = getattr(source, "live", True)
             for instrument in remaining:
-                quote = _accepted(source.name, instrument, answer.get(instrument.symbol), now)
+                quote = _accepted(
+                    source.name, instrument, answer.get(instrument.symbol), now, live=live
+                )
                 if quote is not None:
                     found[instrument.symbol] = quote
         return found
@@ -325,7 +328,7 @@ class MarketService:
                     found[rate.pair] = Quote(
                         symbol=rate.pair,
                         price=Money(rate.rate, rate.quote),
-                        status=QuoteStatus.LIVE,
+                        status=_status(getattr(source, "live", True), QuoteStatus.LIVE),
                         source=rate.source or source.name,
                         as_of=rate.as_of or now,
                     )
@@ -428,11 +431,25 @@ def _pair(instrument: Instrument) -> tuple[Currency, Currency]:
     return Currency.of(instrument.code[:3]), Currency.of(instrument.code[4:])
 
 
+def _status(live_source: bool, said: QuoteStatus) -> QuoteStatus:
+    """What a fetched quote is: `live` from a live source, unless the source itself says
+    less (`cached`, `stale`); a source of recorded prices (the bundled sample file,
+    `live = False`) is never live, whatever its file says."""
+    if said in (QuoteStatus.CACHED, QuoteStatus.STALE):
+        return said
+    return QuoteStatus.LIVE if live_source else QuoteStatus.CACHED
+
+
 def _accepted(
-    source: str, instrument: Instrument, quote: Quote | None, now: datetime
+    source: str,
+    instrument: Instrument,
+    quote: Quote | None,
+    now: datetime,
+    *,
+    live: bool = True,
 ) -> Quote | None:
-    """A source's answer for `instrument` as a live quote, or None when it has no price
-    (or a price in another currency, which would be a wrong number, not a quote)."""
+    """A source's answer for `instrument` as a quote (see `_status`), or None when it has no
+    price (or a price in another currency, which would be a wrong number, not a quote)."""
     if quote is None or quote.price is None:
         return None
     if quote.price.currency != instrument.currency:
@@ -447,7 +464,7 @@ def _accepted(
     return replace(
         quote,
         symbol=instrument.symbol,
-        status=QuoteStatus.LIVE,
+        status=_status(live, quote.status),
         source=quote.source or source,
         as_of=quote.as_of or now,
     )

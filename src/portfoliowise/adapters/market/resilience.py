@@ -276,6 +276,7 @@ class GuardedQuoteSource:
         self.guard = guard
         self.markets = markets
         self.name = inner.name
+        self.live: bool = getattr(inner, "live", True)
 
     def fetch(self, instruments: Sequence[Instrument]) -> dict[str, Quote]:
         wanted = _relevant(instruments, self.markets)
@@ -289,6 +290,7 @@ class GuardedFxSource:
         self.inner = inner
         self.guard = guard
         self.name = inner.name
+        self.live: bool = getattr(inner, "live", True)
 
     def fetch_rates(self, pairs: Sequence[tuple[Currency, Currency]]) -> list[FxRate]:
         if not pairs:

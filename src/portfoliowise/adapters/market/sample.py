@@ -30,6 +30,7 @@ def load_sample(path: Path | None = None) -> QuoteSnapshot:
 
 
 class SampleQuoteSource:
+    live = False  # recorded prices: never `live` (the market service keeps them `cached`)
     name = SAMPLE
 
     def __init__(self, snapshot: QuoteSnapshot | None = None) -> None:
@@ -49,6 +50,7 @@ class SampleQuoteSource:
 
 
 class SampleFxSource:
+    live = False
     name = SAMPLE
 
     def __init__(self, snapshot: QuoteSnapshot | None = None) -> None:
