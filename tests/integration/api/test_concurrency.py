@@ -79,7 +79,7 @@ def test_concurrent_requests_never_see_each_others_user_or_arguments() -> None:
         results = list(pool.map(one, range(400)))
     for user, body, status in results:
         assert status == 200, body
-        portfolios = body["portfolios"] if "portfolios" in body else [body]
+        portfolios = body.get("portfolios", [body])
         assert [p["name"] for p in portfolios] == [user]
 
 
