@@ -83,8 +83,11 @@ def audit(event, details):
             writing = bool((flags or 0) & bits)
         if writing:
             _written(path)
-    elif event in ("os.mkdir", "os.rename", "os.remove", "shutil.rmtree"):
+    elif event in ("os.mkdir", "os.remove", "shutil.rmtree"):
         _written(details[0])
+    elif event == "os.rename":
+        _written(details[0])
+        _written(details[1])
 
 
 sys.addaudithook(audit)

@@ -9,10 +9,13 @@ The assets imported are built for this machine (`build_assets --platform host`, 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import re
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,13 +35,32 @@ RUNTIME = "lambda-runtime"  # what the Python runtime provides to inline code
 PYCACHE = ba.DEFAULT_HOST_OUT.parent / "host-pycache"
 
 
-@pytest.fixture(scope="session")
-def host_assets() -> Path:
-    """Every function's asset for this machine, plus the runtime's own boto3 (cached)."""
-    platform = ba.host_platform()
-    ba.check_sizes(ba.build_all(ba.FUNCTIONS, ba.DEFAULT_HOST_OUT, platform))
-    ba.build_lambda_runtime(ba.DEFAULT_HOST_OUT, platform)
-    return ba.DEFAULT_HOST_OUT
+@contextmanager
+def _locked() -> Iterator[None]:
+    """The host assets, locked: another test session on this checkout (several people, one
+    machine) neither rebuilds them under this one's imports nor builds them at the same time."""
+    ba.DEFAULT_HOST_OUT.mkdir(parents=True, exist_ok=True)
+    with (ba.DEFAULT_HOST_OUT / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture
+def host_assets() -> Iterator[Path]:
+    """Every function's asset for this machine, plus the runtime's own boto3 (cached: rebuilt
+    only when the lock file or src/ changed), for the test's duration."""
+    with _locked():
+        platform = ba.host_platform()
+        ba.check_sizes(ba.build_all(ba.FUNCTIONS, ba.DEFAULT_HOST_OUT, platform))
+        ba.build_lambda_runtime(ba.DEFAULT_HOST_OUT, platform)
+        yield ba.DEFAULT_HOST_OUT
+
+
+@pytest.fixture
+def runtime_asset() -> Iterator[Path]:
+    """The runtime's own boto3 alone (for the harness's own tests)."""
+    with _locked():
+        yield ba.build_lambda_runtime(ba.DEFAULT_HOST_OUT, ba.host_platform()).path
 
 
 @pytest.fixture(scope="session")
@@ -133,7 +155,7 @@ PROBES = {
 }
 
 
-def _probe(name: str, host_assets: Path, tmp_path: Path, handler: str = "handler") -> ImportResult:
+def _probe(name: str, runtime: Path, tmp_path: Path, handler: str = "handler") -> ImportResult:
     asset = tmp_path / "asset"
     asset.mkdir(exist_ok=True)
     (asset / f"{name}.py").write_text(PROBES[name] + "def handler(event, context):\n    pass\n")
@@ -149,34 +171,36 @@ def _probe(name: str, host_assets: Path, tmp_path: Path, handler: str = "handler
         asset=None,
         inline=None,
     )
-    return import_handler(probe, [asset, host_assets / RUNTIME], PYCACHE, tmp_path / name)
+    return import_handler(probe, [asset, runtime], PYCACHE, tmp_path / name)
 
 
-def test_the_harness_refuses_network_and_aws_calls(host_assets: Path, tmp_path: Path) -> None:
-    network = _probe("reads_the_network", host_assets, tmp_path)
+def test_the_harness_refuses_network_and_aws_calls(runtime_asset: Path, tmp_path: Path) -> None:
+    network = _probe("reads_the_network", runtime_asset, tmp_path)
     assert not network.ok
     assert network.network == ["DNS lookup of example.com:443"]
-    aws = _probe("calls_aws", host_assets, tmp_path)
+    aws = _probe("calls_aws", runtime_asset, tmp_path)
     assert not aws.ok
     assert any("secretsmanager.ap-northeast-1.amazonaws.com" in n for n in aws.network)
 
 
-def test_the_harness_sees_neither_the_virtualenv_nor_src(host_assets: Path, tmp_path: Path) -> None:
+def test_the_harness_sees_neither_the_virtualenv_nor_src(
+    runtime_asset: Path, tmp_path: Path
+) -> None:
     for name, module in (("imports_the_venv", "pytest"), ("imports_src", "portfoliowise")):
-        result = _probe(name, host_assets, tmp_path)
+        result = _probe(name, runtime_asset, tmp_path)
         assert not result.ok
         assert f"No module named '{module}'" in (result.error or "")
 
 
-def test_the_harness_records_writes_outside_tmp(host_assets: Path, tmp_path: Path) -> None:
-    result = _probe("writes_the_task_root", host_assets, tmp_path)
+def test_the_harness_records_writes_outside_tmp(runtime_asset: Path, tmp_path: Path) -> None:
+    result = _probe("writes_the_task_root", runtime_asset, tmp_path)
     assert not result.ok
     assert "Read-only file system" in (result.error or "")
     assert result.writes == ["/var/task/probe.log"]
-    assert _probe("writes_tmp", host_assets, tmp_path).problems() == []
+    assert _probe("writes_tmp", runtime_asset, tmp_path).problems() == []
 
 
-def test_the_harness_resolves_the_handler_attribute(host_assets: Path, tmp_path: Path) -> None:
-    result = _probe("writes_tmp", host_assets, tmp_path, handler="missing")
+def test_the_harness_resolves_the_handler_attribute(runtime_asset: Path, tmp_path: Path) -> None:
+    result = _probe("writes_tmp", runtime_asset, tmp_path, handler="missing")
     assert not result.ok
     assert "has no attribute 'missing'" in (result.error or "")
