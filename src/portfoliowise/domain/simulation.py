@@ -379,9 +379,12 @@ def _spend_remaining(
     next candidates are level with the one popped, they are levelled down together
     (`_fill_band`) rather than a step each in turn.
 
-    At most `_POPS_PER_HOLDING` pops a holding: enough for any plan seen (a few a holding),
-    and an end even where rounding to 28 digits leaves the cash and a gap unchanged by a
-    step (what is left of the cash then stays unspent)."""
+    At most `_POPS_PER_HOLDING` pops a holding (a holding levelled in a band counts as
+    one): plans take under two (generated portfolios of up to 11 holdings), and this
+    bounds the work where they would take many, such as thousands of holdings level
+    with each other whose steps cost less than the minor unit each charge is rounded up
+    to, or where rounding to 28 digits leaves the cash and a gap unchanged by a step.
+    What is left of the cash then stays unspent."""
     heap: list[tuple[Decimal, int]] = []
     for index, line in enumerate(lines):
         gap = line.target * wealth - line.value_after
@@ -404,6 +407,7 @@ def _spend_remaining(
         if steps < most and pause == 0:
             spent, bought, size = _fill_band(lines, heap, index, gap, cash, currency)
             cash -= spent
+            pops -= size  # each holding levelled counts as a pop
             if bought < size:  # little to gain from levelling here for a while
                 pause = size
             continue
@@ -413,7 +417,7 @@ def _spend_remaining(
             heapq.heappush(heap, (-(gap - steps * line.step_value), index))
 
 
-_POPS_PER_HOLDING = 64
+_POPS_PER_HOLDING = 4
 
 
 def _fill_band(
@@ -514,7 +518,10 @@ def _affordable_steps(line: _Line, cash: Decimal, currency: Currency) -> int:
     charged once, rounded up, so this is the most steps whose total charge stays within
     what is charged already plus the cash."""
     ceiling = line.charged + cash
-    guess = int((ceiling / line.step_value).to_integral_value(ROUND_FLOOR))
+    # A charge is rounded up to the minor unit: it is within the ceiling exactly when
+    # the amount is within the ceiling rounded down (a budget may have more decimals).
+    whole = quantize(ceiling, currency.quantum, ROUND_FLOOR)
+    guess = int((whole / line.step_value).to_integral_value(ROUND_FLOOR))
     total = _boundary(lambda n: _charge(line, n, currency) <= ceiling, guess, line.buy_steps)
     return total - line.buy_steps
 

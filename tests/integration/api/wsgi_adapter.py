@@ -4,6 +4,7 @@ Gateway proxy event the local server builds, so schemathesis can call the API in
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,7 +24,12 @@ def wsgi_app(resolve: Resolve) -> Callable[..., Iterable[bytes]]:
         }
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
-        target = environ.get("PATH_INFO", "/")
+        # The path as sent (WSGI decodes it): `%23` stays `%23`, as in API Gateway's event.
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+        if raw:
+            target = str(raw).split("?", 1)[0]
+        else:
+            target = quote(environ.get("PATH_INFO", "/"), safe="/:@!$&'()*+,;=-._~")
         if environ.get("QUERY_STRING"):
             target += "?" + environ["QUERY_STRING"]
         request_id = str(uuid.uuid4())
