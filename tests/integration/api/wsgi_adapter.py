@@ -4,9 +4,9 @@ Gateway proxy event the local server builds, so schemathesis can call the API in
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote
 
 from portfoliowise.handlers.local_server import LocalContext, proxy_event
 
