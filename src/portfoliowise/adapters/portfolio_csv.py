@@ -57,6 +57,9 @@ def unescape_cell(text: str) -> str:
 def portfolio_to_csv(portfolio: Portfolio) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    # With "\n" as line end, csv quotes a cell holding "\n" but not one holding a lone
+    # "\r", which a reader takes for a line end too: such a row has every cell quoted.
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
     for h in portfolio.holdings:
         cost = h.cost_basis
@@ -71,7 +74,8 @@ def portfolio_to_csv(portfolio: Portfolio) -> str:
             "region": h.region or "",
             "name": h.name or "",
         }
-        writer.writerow([row[c] if c in NUMBER_COLUMNS else escape_cell(row[c]) for c in COLUMNS])
+        cells = [row[c] if c in NUMBER_COLUMNS else escape_cell(row[c]) for c in COLUMNS]
+        (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
     return out.getvalue()
 
 

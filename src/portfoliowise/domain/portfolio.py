@@ -394,12 +394,8 @@ class Portfolio:
         if not cleaned:
             raise ValidationError("portfolio name cannot be empty")
         if len(cleaned) > MAX_NAME_LENGTH:
-            raise OutOfRange(
-                "name",
-                f"at most {MAX_NAME_LENGTH} characters",
-                message=f"portfolio name is longer than {MAX_NAME_LENGTH} characters "
-                f"({len(cleaned):,}): {preview(cleaned)}",
-            )
+            limit = f"at most {MAX_NAME_LENGTH} characters"
+            raise OutOfRange("name", limit, value=cleaned, label="portfolio name")
         return cleaned
 
     def _check_open(self) -> None:

@@ -146,7 +146,7 @@ def proxy_event(
     }
 
 
-def _response_headers(response: Mapping[str, Any]) -> list[tuple[str, str]]:
+def response_headers(response: Mapping[str, Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     multi = response.get("multiValueHeaders") or {}
     for key, values in multi.items():
@@ -157,7 +157,7 @@ def _response_headers(response: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _response_body(response: Mapping[str, Any]) -> bytes:
+def response_body(response: Mapping[str, Any]) -> bytes:
     body = response.get("body") or ""
     if response.get("isBase64Encoded"):
         return base64.b64decode(body)
@@ -179,11 +179,11 @@ def _http_response(response: Any) -> tuple[int, list[tuple[bytes, bytes]], bytes
     status = int(response.get("statusCode", 500))
     headers = [
         (key.encode("ascii"), _header_value(value.strip(" \t")))
-        for key, value in _response_headers(response)
+        for key, value in response_headers(response)
         if key.lower() not in _SERVER_HEADERS
     ]
     h11.Response(status_code=status, headers=headers)
-    return status, headers, _response_body(response)
+    return status, headers, response_body(response)
 
 
 def error_body(code: str, message: str, details: Mapping[str, Any] | None = None) -> bytes:

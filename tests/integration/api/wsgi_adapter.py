@@ -8,7 +8,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
-from portfoliowise.handlers.local_server import LocalContext, proxy_event
+from portfoliowise.handlers.local_server import (
+    LocalContext,
+    proxy_event,
+    response_body,
+    response_headers,
+)
 
 Resolve = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -37,20 +42,8 @@ def wsgi_app(resolve: Resolve) -> Callable[..., Iterable[bytes]]:
             environ["REQUEST_METHOD"], target, headers, body, "127.0.0.1", request_id
         )
         answer = resolve(event, LocalContext(aws_request_id=request_id))
-        pairs: list[tuple[str, str]] = []
-        multi = answer.get("multiValueHeaders") or {}
-        for key, values in multi.items():
-            pairs.extend((key, str(v)) for v in values)
-        for key, value in (answer.get("headers") or {}).items():
-            if key not in multi:
-                pairs.append((key, str(value)))
-        raw = answer.get("body") or ""
-        if answer.get("isBase64Encoded"):
-            import base64
-
-            payload = base64.b64decode(raw)
-        else:
-            payload = str(raw).encode("utf-8")
+        pairs = response_headers(answer)
+        payload = response_body(answer)
         status = int(answer["statusCode"])
         start_response(f"{status} X", pairs)
         return [payload]

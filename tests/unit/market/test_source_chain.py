@@ -36,8 +36,10 @@ from portfoliowise.adapters.market.resilience import (
     GuardedHistorySource,
     GuardedQuoteSource,
 )
+from portfoliowise.adapters.market.sample import SampleFxSource, SampleQuoteSource
 from portfoliowise.adapters.market.stooq import StooqHistorySource, StooqQuoteSource
 from portfoliowise.adapters.memory import InMemoryQuoteCache, StaticQuoteSource
+from portfoliowise.adapters.portfolio_files import parse_quotes_document
 from portfoliowise.application.market_service import MarketCounters, MarketService
 from portfoliowise.domain.errors import SourceUnavailable
 from portfoliowise.domain.instruments import Instrument, Market
@@ -300,3 +302,25 @@ def test_the_sample_prices_are_used_only_when_a_chain_names_them(clock: FixedClo
     [fx] = build_fx_sources({"FX_SOURCES": "sample"}, registries.fx, clock)
     [rate] = fx.fetch_rates([(JPY, USD)])
     assert (rate.base, rate.quote, rate.source) == (JPY, USD, "sample")
+
+
+def test_sample_prices_are_cached_as_of_their_file_never_live() -> None:
+    as_of = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # examples/quotes.sample.json
+    for quote in SampleQuoteSource().fetch([Instrument("7203", Market.JP)]).values():
+        assert (quote.status, quote.as_of, quote.source) == (QuoteStatus.CACHED, as_of, "sample")
+    [rate] = SampleFxSource().fetch_rates([(USD, JPY)])
+    assert (rate.as_of, rate.source) == (as_of, "sample")
+    # even a file that calls its prices live (any file: the sample is only a file)
+    document = {
+        "format": "portfoliowise/quotes@1",
+        "status": "live",
+        "asOf": "2026-01-05T00:00:00Z",
+        "quotes": {"VTI": {"price": "301.45"}},
+    }
+    [quote] = (
+        SampleQuoteSource(parse_quotes_document(document))
+        .fetch([Instrument("VTI", Market.US)])
+        .values()
+    )
+    assert quote.status is QuoteStatus.CACHED
+    assert quote.as_of == datetime(2026, 1, 5, tzinfo=UTC)
