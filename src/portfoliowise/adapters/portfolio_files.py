@@ -10,7 +10,6 @@ enter here, are checked here against the same limits. Other errors are `FileForm
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from portfoliowise.adapters.json_text import InvalidJson, load_json
 from portfoliowise.domain.errors import DomainError, OutOfRange, ValidationError
 from portfoliowise.domain.fx import FxRate
 from portfoliowise.domain.instruments import FUND_PRICE_UNIT, Market, parse_symbol
@@ -88,11 +88,9 @@ def read_json(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise FileFormatError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
-        return json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise FileFormatError(
-            f"{path}: not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"
-        ) from None
+        return load_json(text)  # the API's rules: Decimal numbers, bounded nesting
+    except InvalidJson as exc:
+        raise FileFormatError(f"{path}: {exc}") from None
 
 
 def load_portfolio(path: Path, *, at: datetime) -> LoadedPortfolio:
