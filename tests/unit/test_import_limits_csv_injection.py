@@ -22,6 +22,7 @@ from portfoliowise.adapters.portfolio_csv import (
     unescape_cell,
 )
 from portfoliowise.adapters.portfolio_files import parse_portfolio_document
+from portfoliowise.domain.errors import OutOfRange
 from portfoliowise.domain.money import JPY, Money
 from portfoliowise.domain.portfolio import Holding, Portfolio
 
@@ -117,3 +118,16 @@ def test_unescape_inverts_escape(text: str) -> None:
 def test_a_quantity_is_read_exactly() -> None:
     [back] = read_back(portfolio_to_csv(portfolio(Holding.of("VTI", "0.0001")))).holdings
     assert back.quantity == Decimal("0.0001")
+
+
+def test_a_csv_with_carriage_returns_only_reads_as_lines() -> None:
+    document = csv_document("symbol,quantity\r7203,100\r", name="m", base_currency="JPY")
+    assert document["holdings"] == [{"symbol": "7203", "quantity": "100"}]
+
+
+def test_a_cell_over_csvs_field_limit_is_out_of_range() -> None:
+    text = 'symbol,quantity,name\n7203,100,"' + "x" * 200_000 + '"\n'
+    with pytest.raises(OutOfRange) as caught:
+        csv_document(text, name="m", base_currency="JPY")
+    assert caught.value.code == "out_of_range"
+    assert len(str(caught.value)) < 200

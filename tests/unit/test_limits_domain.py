@@ -118,9 +118,11 @@ def test_a_cost_basis_at_the_limit_is_accepted() -> None:
 # -- texts ------------------------------------------------------------------------------
 @pytest.mark.parametrize("field", ["name", "sector", "region"])
 def test_a_holding_text_longer_than_the_limit_is_refused(field: str) -> None:
-    assert getattr(Holding.of("7203", 1, **{field: "x" * MAX_TEXT_LENGTH}), field)
+    longest: dict[str, Any] = {field: "x" * MAX_TEXT_LENGTH}
+    too_long: dict[str, Any] = {field: LONG}
+    assert getattr(Holding.of("7203", 1, **longest), field)
     with pytest.raises(OutOfRange) as caught:
-        Holding.of("7203", 1, **{field: LONG})
+        Holding.of("7203", 1, **too_long)
     assert_out_of_range(caught, field)
 
 

@@ -81,24 +81,31 @@ def portfolio_to_csv(portfolio: Portfolio) -> str:
 
 def csv_document(text: str, *, name: str, base_currency: str) -> dict[str, Any]:
     """This project's portfolio document for a CSV of holdings."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        holdings = _holdings(text, base_currency)
+    except csv.Error as exc:  # e.g. a cell over csv's field size limit (128 KiB)
+        if "field larger than field limit" in str(exc):
+            limit = f"at most {csv.field_size_limit():,} characters a cell"
+            message = f"a CSV cell is too long ({limit})"
+            raise OutOfRange("cell", limit, message=message) from None
+        raise FileFormatError(f"not a CSV file ({exc})") from None
+    return {
+        "format": PORTFOLIO_FORMAT,
+        "name": name,
+        "baseCurrency": base_currency,
+        "holdings": holdings,
+    }
+
+
+def _holdings(text: str, base_currency: str) -> list[dict[str, Any]]:
+    # newline="": lines end at \n, \r\n or \r, and a quoted cell keeps its own (csv's rule)
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     known = {column.lower(): column for column in COLUMNS}
     fields = [known.get((f or "").strip().lower()) for f in reader.fieldnames or []]
     if "symbol" not in fields or "quantity" not in fields:
         raise FileFormatError("a CSV portfolio needs `symbol` and `quantity` columns")
     holdings: list[dict[str, Any]] = []
-    rows = enumerate(reader, start=2)
-    while True:
-        try:
-            number, row = next(rows)
-        except StopIteration:
-            break
-        except csv.Error as exc:  # e.g. a cell over csv's field size limit (128 KiB)
-            if "field larger than field limit" in str(exc):
-                limit = f"at most {csv.field_size_limit():,} characters a cell"
-                message = f"a CSV cell is too long ({limit})"
-                raise OutOfRange("cell", limit, message=message) from None
-            raise FileFormatError(f"not a CSV file ({exc})") from None
+    for number, row in enumerate(reader, start=2):
         values: dict[str, str] = {}
         for raw_key, value in row.items():
             key = known.get((raw_key or "").strip().lower()) if isinstance(raw_key, str) else None
@@ -123,9 +130,4 @@ def csv_document(text: str, *, name: str, base_currency: str) -> dict[str, Any]:
                 or base_currency,
             }
         holdings.append(holding)
-    return {
-        "format": PORTFOLIO_FORMAT,
-        "name": name,
-        "baseCurrency": base_currency,
-        "holdings": holdings,
-    }
+    return holdings
