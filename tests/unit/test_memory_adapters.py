@@ -20,7 +20,14 @@ from portfoliowise.adapters.memory import (
     StaticFxSource,
     StaticQuoteSource,
 )
-from portfoliowise.domain.analysis import AnalysisRequest
+from portfoliowise.domain.analysis import (
+    RULES_ANALYST,
+    AnalysisReport,
+    AnalysisRequest,
+    AnalystFailed,
+    FallbackReason,
+    Language,
+)
 from portfoliowise.domain.audit import AUDIT_RETENTION, AuditEntry, RequestContext, audit_entries
 from portfoliowise.domain.errors import ConflictError, NotFoundError, SourceUnavailable
 from portfoliowise.domain.fx import FxRate
@@ -466,12 +473,16 @@ def test_blob_store_get_of_a_missing_key_is_not_found() -> None:
 
 
 def test_scripted_analyst_answers_in_order_then_fails() -> None:
-    analyst = ScriptedAnalyst(["first", "second"], model="test-model")
-    request = AnalysisRequest(portfolio_id="p-0001", summary={"total": "100"})
+    refusal = AnalystFailed(FallbackReason.REFUSAL, "no")
+    analyst = ScriptedAnalyst(["first", refusal, "second"], model="test-model")
+    rules = AnalysisReport(RULES_ANALYST, Language.EN, "rules say", ())
+    request = AnalysisRequest(Language.EN, "portfolio", {"total": "100"}, rules)
 
-    assert analyst.analyse(request).text == "first"
+    assert analyst.analyse(request).summary == "first"
+    with pytest.raises(AnalystFailed):
+        analyst.analyse(request)
     result = analyst.analyse(request)
-    assert (result.text, result.model) == ("second", "test-model")
-    assert analyst.requests == [request, request]
-    with pytest.raises(SourceUnavailable):
+    assert (result.summary, result.model, result.analyst) == ("second", "test-model", "openai")
+    assert analyst.requests == [request, request, request]
+    with pytest.raises(AnalystFailed):
         analyst.analyse(request)

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from portfoliowise.domain.analysis import AnalysisRequest, AnalysisResult
+from portfoliowise.domain.analysis import (
+    OPENAI_ANALYST,
+    AnalysisReport,
+    AnalysisRequest,
+    AnalystFailed,
+    FallbackReason,
+)
 from portfoliowise.domain.audit import AuditEntry
 from portfoliowise.domain.errors import ConflictError, NotFoundError, SourceUnavailable
 from portfoliowise.domain.events import DomainEvent, JsonValue
@@ -218,15 +225,21 @@ class InMemoryBlobStore:
 
 
 class ScriptedAnalyst:
-    """Answers each request with the next scripted text (tests of the analysis flow)."""
+    """Answers each request with the next scripted summary, or raises the next scripted
+    `AnalystFailed` (tests of the analysis flow and its fallback)."""
 
-    def __init__(self, answers: list[str], model: str = "scripted") -> None:
+    name = "scripted"
+
+    def __init__(self, answers: list[str | AnalystFailed], model: str = "scripted") -> None:
         self._answers = list(answers)
         self.model = model
         self.requests: list[AnalysisRequest] = []
 
-    def analyse(self, request: AnalysisRequest) -> AnalysisResult:
+    def analyse(self, request: AnalysisRequest) -> AnalysisReport:
         self.requests.append(request)
         if not self._answers:
-            raise SourceUnavailable("the scripted analyst has no answer left")
-        return AnalysisResult(text=self._answers.pop(0), model=self.model)
+            raise AnalystFailed(FallbackReason.UNAVAILABLE, "the scripted analyst has no answer")
+        answer = self._answers.pop(0)
+        if isinstance(answer, AnalystFailed):
+            raise answer
+        return replace(request.rules, analyst=OPENAI_ANALYST, model=self.model, summary=answer)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from portfoliowise.domain.analysis import AnalysisRequest, AnalysisResult
+from portfoliowise.domain.analysis import AnalysisReport, AnalysisRequest
 from portfoliowise.domain.audit import AuditEntry
 from portfoliowise.domain.events import DomainEvent
 from portfoliowise.domain.fx import FxRate
@@ -160,7 +160,11 @@ class BlobStore(Protocol):
 
 
 class Analyst(Protocol):
-    def analyse(self, request: AnalysisRequest) -> AnalysisResult: ...
+    """An AI analyst: its report for `request`, or `AnalystFailed` saying why not."""
+
+    name: str
+
+    def analyse(self, request: AnalysisRequest) -> AnalysisReport: ...
 
 
 # --- Sign-in (issue 5): the identity provider, the token cipher, the attempt limiter ---

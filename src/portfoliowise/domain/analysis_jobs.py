@@ -1,0 +1,153 @@
+"""An analysis job: asked for by its owner (`POST /portfolios/{id}/analysis`), run once by
+the analysis consumer, kept (with its report) until it expires (30 days by default).
+
+State: `pending` → `running` (claimed by one consumer, for a lease) → `done` | `failed`.
+A claim is a conditional write: an event delivered twice finds the job claimed (or done)
+and runs nothing; a consumer that died mid-run leaves a lease that expires, after which
+a redelivery may claim the job again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol
+
+from portfoliowise.domain.events import DomainEvent, JsonValue
+
+JOB_TTL = timedelta(days=30)
+"""How long a job and its report are kept (the store expires them after that)."""
+
+CLAIM_LEASE = timedelta(minutes=2)
+"""How long a claim holds: longer than the analysis function's 60 s timeout."""
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisJob:
+    job_id: str
+    user_id: str
+    portfolio_id: str
+    language: str  # "ja" | "en"
+    kind: str
+    status: JobStatus
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    report: dict[str, Any] | None = None  # `AnalysisReport.to_json()` once done
+    error: str | None = None  # why it failed (never a stack trace)
+    claimed_until: datetime | None = None
+    claimed_by: str | None = None  # the event id that claimed it
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """What its owner sees (`GET /analysis/{jobId}`)."""
+        return {
+            "jobId": self.job_id,
+            "portfolioId": self.portfolio_id,
+            "language": self.language,
+            "kind": self.kind,
+            "status": self.status.value,
+            "createdAt": self.created_at.isoformat(),
+            "updatedAt": self.updated_at.isoformat(),
+            "expiresAt": self.expires_at.isoformat(),
+            "result": self.report,
+            "error": self.error,
+        }
+
+
+class AnalysisJobs(Protocol):
+    """Where jobs live (DynamoDB: Cache-table items `{jobId}#ANALYSIS` with the table's
+    TTL; SQLite locally; memory in tests)."""
+
+    def create(self, job: AnalysisJob) -> None:
+        """Store a new pending job (its id is new: a duplicate id is a ConflictError)."""
+        ...
+
+    def get(self, job_id: str) -> AnalysisJob:
+        """The job, or `NotFoundError` (also once it has expired)."""
+        ...
+
+    def claim(self, job_id: str, claimed_by: str, now: datetime) -> AnalysisJob | None:
+        """Atomically move a `pending` job (or a `running` one whose lease has passed) to
+        `running`, claimed by `claimed_by` until `now + CLAIM_LEASE`; None when it is
+        claimed by another, done or failed (nothing to run). `NotFoundError` if absent."""
+        ...
+
+    def finish(
+        self,
+        job_id: str,
+        claimed_by: str,
+        now: datetime,
+        *,
+        report: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """`done` with `report` (or `failed` with `error`), only if still claimed by
+        `claimed_by`; whether it was written."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisRequested(DomainEvent):
+    """Published when a user asks for an analysis; the analysis function consumes it."""
+
+    action: ClassVar[str] = "analysis.requested"
+    context: ClassVar[str] = "analysis"
+    job_id: str
+    language: str = "ja"
+    kind: str = "portfolio"
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def resource(self) -> str:
+        return f"portfolio/{self.portfolio_id}/analysis/{self.job_id}"
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            **super().to_json(),
+            "jobId": self.job_id,
+            "language": self.language,
+            "kind": self.kind,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisCompleted(DomainEvent):
+    action: ClassVar[str] = "analysis.completed"
+    context: ClassVar[str] = "analysis"
+    job_id: str
+    analyst: str = "rules"
+    fallback_reason: str | None = None
+
+    @property
+    def resource(self) -> str:
+        return f"portfolio/{self.portfolio_id}/analysis/{self.job_id}"
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            **super().to_json(),
+            "jobId": self.job_id,
+            "analyst": self.analyst,
+            "fallbackReason": self.fallback_reason,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisFailed(DomainEvent):
+    action: ClassVar[str] = "analysis.failed"
+    context: ClassVar[str] = "analysis"
+    job_id: str
+    reason: str = ""
+
+    @property
+    def resource(self) -> str:
+        return f"portfolio/{self.portfolio_id}/analysis/{self.job_id}"
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {**super().to_json(), "jobId": self.job_id, "reason": self.reason}
