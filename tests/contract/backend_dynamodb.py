@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from portfoliowise.adapters.clock import FixedClock
 from portfoliowise.adapters.dynamodb import (
+    DynamoAnalysisJobs,
     DynamoAuditLog,
     DynamoPortfolioRepository,
     DynamoQuoteCache,
@@ -33,4 +34,5 @@ def dynamodb_stores(clock: FixedClock, tmp_path: Path) -> Iterator[Stores]:
             DynamoAuditLog(client, names, clock),
             DynamoSessionStore(client, names),
             DynamoQuoteCache(client, names, clock),
+            DynamoAnalysisJobs(client, names, clock),
         )

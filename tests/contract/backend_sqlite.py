@@ -16,7 +16,13 @@ def sqlite_stores(clock: FixedClock, tmp_path: Path) -> Iterator[Stores]:
     stores = open_sqlite_stores(tmp_path / "data", clock)
     try:
         yield Stores(
-            "sqlite", clock, stores.portfolios, stores.audit, stores.sessions, stores.quotes
+            "sqlite",
+            clock,
+            stores.portfolios,
+            stores.audit,
+            stores.sessions,
+            stores.quotes,
+            stores.analysis_jobs,
         )
     finally:
         stores.close()

@@ -16,6 +16,7 @@ BACKENDS = ["memory", "sqlite", "dynamodb"]
 
 def _memory(clock: FixedClock, tmp_path: Path) -> Iterator[Stores]:
     from portfoliowise.adapters.memory import (
+        InMemoryAnalysisJobs,
         InMemoryAuditLog,
         InMemoryPortfolioRepository,
         InMemoryQuoteCache,
@@ -30,6 +31,7 @@ def _memory(clock: FixedClock, tmp_path: Path) -> Iterator[Stores]:
         audit,
         InMemorySessionStore(),
         InMemoryQuoteCache(clock),
+        InMemoryAnalysisJobs(clock),
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from portfoliowise.adapters.clock import FixedClock
+from portfoliowise.domain.analysis_jobs import AnalysisJobs
 from portfoliowise.domain.ports import AuditLog, PortfolioRepository, QuoteCache, SessionStore
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -19,3 +20,4 @@ class Stores:
     audit: AuditLog
     sessions: SessionStore
     quotes: QuoteCache
+    analysis_jobs: AnalysisJobs

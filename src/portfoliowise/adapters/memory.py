@@ -3,10 +3,12 @@ semantics the real adapters promise (optimistic lock, change + audit together, T
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from portfoliowise.domain.analysis import (
     OPENAI_ANALYST,
@@ -15,6 +17,7 @@ from portfoliowise.domain.analysis import (
     AnalystFailed,
     FallbackReason,
 )
+from portfoliowise.domain.analysis_jobs import CLAIM_LEASE, AnalysisJob, JobStatus
 from portfoliowise.domain.audit import AuditEntry
 from portfoliowise.domain.errors import ConflictError, NotFoundError, SourceUnavailable
 from portfoliowise.domain.events import DomainEvent, JsonValue
@@ -243,3 +246,81 @@ class ScriptedAnalyst:
         if isinstance(answer, AnalystFailed):
             raise answer
         return replace(request.rules, analyst=OPENAI_ANALYST, model=self.model, summary=answer)
+
+
+class InMemoryAnalysisJobs:
+    """`AnalysisJobs` in a dict, every operation under one lock (so a claim is atomic, as
+    the conditional writes of the real stores are). Expired jobs read as absent."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._jobs: dict[str, AnalysisJob] = {}
+        self._lock = threading.Lock()
+
+    def _live(self, job_id: str, now: datetime) -> AnalysisJob | None:
+        job = self._jobs.get(job_id)
+        return None if job is None or job.expires_at <= now else job
+
+    def create(self, job: AnalysisJob) -> None:
+        with self._lock:
+            if self._live(job.job_id, self._clock.now()) is not None:
+                raise ConflictError(f"analysis job {job.job_id} already exists")
+            self._jobs[job.job_id] = replace(job, report=_json_copy(job.report))
+
+    def get(self, job_id: str) -> AnalysisJob:
+        with self._lock:
+            job = self._live(job_id, self._clock.now())
+        if job is None:
+            raise NotFoundError(f"analysis job {job_id} not found")
+        return job
+
+    def claim(self, job_id: str, claimed_by: str, now: datetime) -> AnalysisJob | None:
+        with self._lock:
+            job = self._live(job_id, now)
+            if job is None:
+                raise NotFoundError(f"analysis job {job_id} not found")
+            lease_passed = job.claimed_until is not None and job.claimed_until < now
+            if not (
+                job.status is JobStatus.PENDING
+                or (job.status is JobStatus.RUNNING and lease_passed)
+            ):
+                return None
+            claimed = replace(
+                job,
+                status=JobStatus.RUNNING,
+                updated_at=now,
+                claimed_by=claimed_by,
+                claimed_until=now + CLAIM_LEASE,
+            )
+            self._jobs[job_id] = claimed
+            return claimed
+
+    def finish(
+        self,
+        job_id: str,
+        claimed_by: str,
+        now: datetime,
+        *,
+        report: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> bool:
+        if (report is None) == (error is None):
+            raise ValueError("finish takes either a report (done) or an error (failed)")
+        with self._lock:
+            job = self._live(job_id, now)
+            if job is None or job.status is not JobStatus.RUNNING or job.claimed_by != claimed_by:
+                return False
+            self._jobs[job_id] = replace(
+                job,
+                status=JobStatus.FAILED if error is not None else JobStatus.DONE,
+                updated_at=now,
+                report=_json_copy(report),
+                error=error,
+            )
+            return True
+
+
+def _json_copy(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a store that keeps the report as JSON text gives back (tuples become lists;
+    a value JSON cannot hold fails here as it would there)."""
+    return None if report is None else dict(json.loads(json.dumps(report)))

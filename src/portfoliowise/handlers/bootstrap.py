@@ -6,6 +6,7 @@
 | auth function | auth | — | `auth_function` |
 | portfolio function | portfolio | the Cache table only (no outbound call) | `portfolio_function` |
 | market function | market | the live chain over the Cache table | `market_function` |
+| analysis function | analysis (+ its events) | the Cache table only | `analysis_function` |
 | scheduled function | — (jobs, change events) | the market function, invoked | `scheduled_jobs` |
 | `serve` | all (+ dev login if asked) | the live chain over SQLite | `local_api`, jobs |
 | CLI backup/restore | — | — | `local_container` |
@@ -39,6 +40,41 @@ def market_function(container: Container) -> ApiResolver:
     return build_app(container, include=("market",))
 
 
+def analysis_function(container: Container) -> ApiResolver:
+    """The analysis routes; valuations from the Cache table (its only outbound call is
+    the AI analyst's)."""
+    container.market.override(container.cached_market)
+    return build_app(container, include=("analysis",))
+
+
+def local_analysis(container: Container, *, background: bool = True) -> None:
+    """Run the `AnalysisRequested` consumer on the in-process bus (serve, the CLI), in a
+    worker thread so that the request that asked returns at once (or inline)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portfoliowise.adapters.events.inprocess import InProcessBus
+    from portfoliowise.application.analysis import run_analysis
+    from portfoliowise.domain.analysis_jobs import AnalysisRequested
+    from portfoliowise.domain.events import DomainEvent
+
+    bus = container.events()
+    if not isinstance(bus, InProcessBus):
+        raise TypeError("the local analysis consumer runs on the in-process bus")
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis")
+
+    def consume(event: DomainEvent) -> None:
+        if not isinstance(event, AnalysisRequested):
+            return
+        job = event.job_id
+        ports = container.analysis_ports()
+        if background:
+            worker.submit(run_analysis, ports, job_id=job, event_id=event.event_id)
+        else:
+            run_analysis(ports, job_id=job, event_id=event.event_id)
+
+    bus.subscribe(AnalysisRequested.__name__, consume)
+
+
 def local_api(container: Container) -> ApiResolver:
     """Every router, on the embedded store (`portfoliowise serve`)."""
     return build_app(container)
@@ -57,6 +93,7 @@ def scheduled_jobs(container: Container) -> dict[str, Job]:
             Purge("sessions", lambda: stores.sessions.purge_expired(clock.now())),
             Purge("cache", stores.quotes.purge_expired),
             Purge("audit", stores.audit.purge_expired),
+            Purge("analysis jobs", stores.analysis_jobs.purge_expired),
         ]
     return build_jobs(
         repository=container.portfolios(),

@@ -1,4 +1,5 @@
-"""`portfoliowise` command line: value and simulate a portfolio file, back up and restore.
+"""`portfoliowise` command line: value, simulate and analyse a portfolio file; back up and
+restore; serve the API.
 
 Errors the user can fix (bad file, unknown symbol, bad budget, missing price, a value
 outside the limits of `domain.limits`) print one line on stderr and exit 2; nothing is
@@ -22,7 +23,7 @@ from portfoliowise.domain.money import Currency, Money, to_decimal
 from portfoliowise.domain.quotes import Quote
 from portfoliowise.domain.simulation import SimulationMode, SimulationOptions, simulate
 from portfoliowise.domain.valuation import value_portfolio
-from portfoliowise.handlers import cli_backup, cli_serve, tables
+from portfoliowise.handlers import cli_analyze, cli_backup, cli_serve, tables
 from portfoliowise.handlers.presenters import pct_display, simulation_json, valuation_json
 
 EXIT_USER_ERROR = 2
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", action="store_true", help="print one JSON document")
     sim.set_defaults(handler=cmd_simulate)
 
+    cli_analyze.add_commands(commands, _market_data)
     cli_backup.add_commands(commands)
     cli_serve.add_commands(commands)
     return parser

@@ -104,6 +104,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     container = local_container(data_dir, settings)
     stores = container.sqlite()
     app = bootstrap.local_api(container)  # every router (with the dev login when asked)
+    bootstrap.local_analysis(container)  # AnalysisRequested, consumed in a worker thread
     if args.demo and ensure_demo_portfolio(container):
         print(f"demo: created the example portfolio of {DEMO_USER}", flush=True)
 

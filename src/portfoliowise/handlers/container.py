@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from dependency_injector import containers, providers
 
 from portfoliowise.adapters.clock import SystemClock, UuidGenerator
+from portfoliowise.application.analysis import AnalysisPorts
 from portfoliowise.application.audit_trail import AuditTrail
 from portfoliowise.application.market_queries import MarketQueries
 from portfoliowise.application.portfolio_commands import PortfolioPorts
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
     from portfoliowise.application.market_service import MarketService
     from portfoliowise.application.portfolio_io import PortfolioFormats
     from portfoliowise.application.scheduled_jobs import CacheWarmer
+    from portfoliowise.domain.analysis_jobs import AnalysisJobs
     from portfoliowise.domain.ports import (
+        Analyst,
         AttemptLimiter,
         AuditLog,
         BlobStore,
@@ -122,6 +125,12 @@ def _invoked_warmer(settings: Settings) -> CacheWarmer:
     return InvokedMarketWarmer(lambda_client(), settings.market_function_name)
 
 
+def _dynamo_analysis_jobs(client: Any, names: TableNames, clock: Clock) -> AnalysisJobs:
+    from portfoliowise.adapters.dynamodb.analysis_jobs import DynamoAnalysisJobs
+
+    return DynamoAnalysisJobs(client, names, clock)
+
+
 # -- embedded adapters -----------------------------------------------------------------------
 
 
@@ -199,6 +208,26 @@ def _cached_market(cache: QuoteCache, clock: Clock) -> MarketService:
     from portfoliowise.application.market_service import MarketService
 
     return MarketService(cache, [], [], [], clock, calendar_for)
+
+
+def analyst_for(settings: Settings) -> Analyst | None:
+    """The OpenAI analyst when a key is configured (a secret in AWS, the key locally);
+    None otherwise: the rule-based report answers, saying `no_key`."""
+    if not settings.openai_key_secret and not settings.openai_key:
+        return None
+    from portfoliowise.adapters.openai import OpenAIAnalyst, secret_api_key
+
+    if settings.openai_key_secret:
+        import boto3
+
+        key = secret_api_key(lambda: boto3.client("secretsmanager"), settings.openai_key_secret)
+    else:
+        direct = settings.openai_key
+
+        def key() -> str | None:
+            return direct
+
+    return OpenAIAnalyst(api_key=key, model=settings.openai_model)
 
 
 def _formats() -> PortfolioFormats:
@@ -306,6 +335,27 @@ class Container(containers.DeclarativeContainer):
         local=providers.Singleton(_local_limiter, settings),
     )
     auth_service = providers.Singleton(_auth_service, settings, sessions, clock, attempt_limiter)
+
+    # -- analysis ----------------------------------------------------------------------
+    analysis_jobs = providers.Selector(
+        mode,
+        aws=providers.Singleton(_dynamo_analysis_jobs, dynamodb, table_names, clock),
+        local=providers.Singleton(lambda stores: stores.analysis_jobs, sqlite),
+    )
+    # The OpenAI analyst when a key is configured, else None (the rules answer alone).
+    analyst = providers.Singleton(analyst_for, settings)
+    analysis_ports = providers.Factory(
+        AnalysisPorts,
+        jobs=analysis_jobs,
+        portfolios=portfolios,
+        events=events,
+        audit=audit_log,
+        market=market,
+        clock=clock,
+        ids=ids,
+        history=market,
+        analyst=analyst,
+    )
 
 
 def container_for(settings: Settings) -> Container:

@@ -27,6 +27,7 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_BUS_NAME = "portfoliowise"
 DEFAULT_MAX_FAILURES = 5
 DEFAULT_WINDOW_SECONDS = 15 * 60
+DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
 DEFAULT_PORTFOLIO_TABLE = "portfoliowise-portfolio"
 DEFAULT_AUDIT_TABLE = "portfoliowise-audit"
 DEFAULT_SESSION_TABLE = "portfoliowise-session"
@@ -141,6 +142,9 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     auth: AuthSettings = field(default_factory=AuthSettings)
     market: Mapping[str, str] = field(default_factory=dict)
+    openai_key_secret: str = ""  # Secrets Manager secret of the OpenAI API key (AWS)
+    openai_key: str = ""  # the key itself (local)
+    openai_model: str = DEFAULT_OPENAI_MODEL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -168,6 +172,9 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             auth=AuthSettings.from_env(env),
             market={name: _get(env, name) for name in MARKET_VARIABLES if _get(env, name)},
+            openai_key_secret=_get(env, "OPENAI_API_KEY_SECRET"),
+            openai_key=_get(env, "OPENAI_API_KEY"),
+            openai_model=_get(env, "OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,
         )
 
     def local(self, data_dir: Path, **changes: object) -> Settings:

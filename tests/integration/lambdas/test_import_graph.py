@@ -53,6 +53,19 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "tqdm",
     ),
     "scheduled": (*SDKS, "portfoliowise.adapters.google", "croniter", "tqdm"),
+    "analysis": (
+        *MARKET_SOURCES,
+        "yfinance",
+        "pandas",
+        "numpy",
+        "curl_cffi",
+        "portfoliowise.adapters.blobs.s3",
+        "portfoliowise.adapters.sqlite",
+        "portfoliowise.adapters.google",
+        "portfoliowise.handlers.jobs",
+        "croniter",
+        "tqdm",
+    ),
 }
 USES = {
     "portfolio": "c.portfolio_queries(); c.portfolio_ports(); c.audit_trail(); "
@@ -60,6 +73,7 @@ USES = {
     "auth": "c.auth_service(); c.authenticator()",
     "market": "c.market_queries()",
     "scheduled": "function.jobs(); c.warmer()",
+    "analysis": "c.analysis_ports(); c.authenticator()",
 }
 PROBE = """
 import importlib, json, sys
@@ -87,6 +101,7 @@ def test_a_function_loads_only_what_it_uses(name: str) -> None:
             "MARKET_FUNCTION_NAME": "portfoliowise-market",
             "SESSION_SIGNING_KEY": "s" * 64,
             "SESSION_KMS_KEY_ID": "alias/portfoliowise-session-tokens",
+            "OPENAI_API_KEY_SECRET": "arn:aws:secretsmanager:ap-northeast-1:1:secret:openai",
             "POWERTOOLS_LOG_LEVEL": "ERROR",
         }
     )

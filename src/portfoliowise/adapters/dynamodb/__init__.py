@@ -1,6 +1,8 @@
 """DynamoDB adapters (AWS mode): the Portfolio, Audit, Session and Cache tables of the
-design, over boto3's low-level client. Key formats live only in this package."""
+design (analysis jobs live in the Cache table), over boto3's low-level client. Key formats
+live only in this package."""
 
+from portfoliowise.adapters.dynamodb.analysis_jobs import DynamoAnalysisJobs
 from portfoliowise.adapters.dynamodb.attempts import DynamoAttemptLimiter
 from portfoliowise.adapters.dynamodb.audit import DynamoAuditLog
 from portfoliowise.adapters.dynamodb.batch import Backoff
@@ -14,6 +16,7 @@ from portfoliowise.adapters.dynamodb.tables import TableNames
 __all__ = [
     "TABLES",
     "Backoff",
+    "DynamoAnalysisJobs",
     "DynamoAttemptLimiter",
     "DynamoAuditLog",
     "DynamoPortfolioRepository",

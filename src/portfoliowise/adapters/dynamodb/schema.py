@@ -4,6 +4,10 @@ Attribute names (the design's names where it gives one; GSIs as (partition, sort
 
 - Cache: `cacheKey` = `symbol#market` (`7203#JP`), sort key `timestamp` = `"latest"`;
   GSIs `market-timestamp-index` (market, timestamp), `ttl-index` (ttl); TTL `ttl`.
+  Analysis jobs live here too: `cacheKey` = `{jobId}#ANALYSIS`, `timestamp` = `"job"`,
+  with `ttl` (so the table's TTL expires them) and no `market` (so they stay out of
+  `market-timestamp-index`); the analysis function's write grant is limited to these
+  keys (`dynamodb:LeadingKeys`). See `analysis_jobs`.
 - Session: `sessionId` = the hash of the cookie value; GSIs `userId-index` (userId),
   `expiresAt-index` (expiresAt); TTL `ttl`.
 - Portfolio: `userId`, sort key `portfolioId`; GSIs `portfolioId-index` (portfolioId),
@@ -53,6 +57,10 @@ CACHE_PK = "cacheKey"
 CACHE_SK = "timestamp"
 CACHE_LATEST = "latest"
 """The Cache sort key of the one item kept per instrument (its latest quote)."""
+CACHE_JOB_SUFFIX = "#ANALYSIS"
+"""The end of an analysis job's Cache partition key: `{jobId}#ANALYSIS`."""
+CACHE_JOB = "job"
+"""The Cache sort key of an analysis job's item."""
 
 AttributeType = Literal["S", "N", "B"]
 Projection = Literal["ALL", "KEYS_ONLY", "INCLUDE"]

@@ -1,7 +1,8 @@
-"""The embedded default store: the four storage ports over one SQLite file (WAL) in the
-user's data directory, standard library `sqlite3` only. Key formats and table layouts live
-in this package alone (see `schema`)."""
+"""The embedded default store: the four storage ports and the analysis jobs over one SQLite
+file (WAL) in the user's data directory, standard library `sqlite3` only. Key formats and
+table layouts live in this package alone (see `schema`)."""
 
+from portfoliowise.adapters.sqlite.analysis_jobs import SqliteAnalysisJobs
 from portfoliowise.adapters.sqlite.audit import SqliteAuditLog
 from portfoliowise.adapters.sqlite.database import (
     DATABASE_FILE,
@@ -20,6 +21,7 @@ __all__ = [
     "DATABASE_FILE",
     "SCHEMA_VERSION",
     "SchemaVersionError",
+    "SqliteAnalysisJobs",
     "SqliteAuditLog",
     "SqliteDatabase",
     "SqlitePortfolioRepository",

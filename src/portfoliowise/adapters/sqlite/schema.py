@@ -10,7 +10,11 @@ Tables and indexes mirror the DynamoDB design (same key values and index names):
 - `Session` (`sessionId` = hash of the cookie value): `userId`, `expiresAt` (epoch
   microseconds), `ttl`, tokens as BLOBs; `userId-index`, `expiresAt-index`.
 - `Cache` (`cacheKey` = `symbol#market`, one row per instrument, `timestamp` of the write):
-  the latest quote with decimals as TEXT (exact); `market-timestamp-index`, `ttl-index`."""
+  the latest quote with decimals as TEXT (exact); `market-timestamp-index`, `ttl-index`.
+- `analysis_jobs` (`jobId`), migration 2: one row per analysis job (DynamoDB keeps them
+  in the Cache table as `{jobId}#ANALYSIS`, whose quote columns they do not have):
+  `status`, `claimedBy`, `claimedUntil` and `expiresAt` (epoch microseconds, exact), `ttl`,
+  `report` as JSON text; `analysis-jobs-ttl-index`."""
 
 from __future__ import annotations
 
@@ -83,6 +87,29 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
             'CREATE INDEX "market-timestamp-index" ON Cache (market, timestamp)',
             'CREATE INDEX "ttl-index" ON Cache (ttl)',
+        ),
+    ),
+    Migration(
+        "analysis jobs",
+        (
+            """CREATE TABLE analysis_jobs (
+                jobId TEXT NOT NULL PRIMARY KEY,
+                userId TEXT NOT NULL,
+                portfolioId TEXT NOT NULL,
+                status TEXT NOT NULL
+                    CHECK (status IN ('pending', 'running', 'done', 'failed')),
+                language TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                createdAt TEXT NOT NULL,
+                updatedAt TEXT NOT NULL,
+                expiresAt INTEGER NOT NULL,
+                ttl INTEGER NOT NULL,
+                report TEXT,
+                error TEXT,
+                claimedUntil INTEGER,
+                claimedBy TEXT
+            )""",
+            'CREATE INDEX "analysis-jobs-ttl-index" ON analysis_jobs (ttl)',
         ),
     ),
 )

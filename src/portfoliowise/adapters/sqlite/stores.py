@@ -1,10 +1,12 @@
-"""The four embedded stores over one database file, opened together."""
+"""The embedded stores (the four tables of the design and the analysis jobs) over one
+database file, opened together."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from portfoliowise.adapters.sqlite.analysis_jobs import SqliteAnalysisJobs
 from portfoliowise.adapters.sqlite.audit import SqliteAuditLog
 from portfoliowise.adapters.sqlite.database import SqliteDatabase, open_database
 from portfoliowise.adapters.sqlite.portfolios import SqlitePortfolioRepository
@@ -20,6 +22,7 @@ class SqliteStores:
     audit: SqliteAuditLog
     sessions: SqliteSessionStore
     quotes: SqliteQuoteCache
+    analysis_jobs: SqliteAnalysisJobs
 
     def close(self) -> None:
         self.database.close()
@@ -33,6 +36,7 @@ def stores_for(database: SqliteDatabase, clock: Clock) -> SqliteStores:
         audit=SqliteAuditLog(database, clock),
         sessions=SqliteSessionStore(database),
         quotes=SqliteQuoteCache(database, clock),
+        analysis_jobs=SqliteAnalysisJobs(database, clock),
     )
 
 

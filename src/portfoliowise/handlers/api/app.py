@@ -28,7 +28,7 @@ from portfoliowise.adapters.json_text import load_json
 from portfoliowise.handlers.api import dependencies as deps
 from portfoliowise.handlers.api.access import CSRF_HEADER, Authenticator, RequestGuard, public
 from portfoliowise.handlers.api.errors import register_error_handlers
-from portfoliowise.handlers.api.routers import auth, market, portfolio
+from portfoliowise.handlers.api.routers import analysis, auth, market, portfolio
 from portfoliowise.handlers.api.schemas import Health, ok
 
 if TYPE_CHECKING:
@@ -40,8 +40,9 @@ ROUTERS: Final[dict[str, Router]] = {
     "auth": auth.router,
     "portfolio": portfolio.router,
     "market": market.router,
+    "analysis": analysis.router,
 }
-ALL_ROUTERS: Final = ("auth", "portfolio", "market")
+ALL_ROUTERS: Final = ("auth", "portfolio", "market", "analysis")
 
 meta = Router()  # type: ignore[no-untyped-call]
 
@@ -200,6 +201,7 @@ def build_app(
             deps.audit_trail: lambda: container.audit_trail(),
             deps.market_queries: lambda: container.market_queries(),
             deps.auth_service: lambda: container.auth_service(),
+            deps.analysis_ports: lambda: container.analysis_ports(),
             deps.trusted_ip_header: lambda: settings.auth.trusted_ip_header,
         }
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.request import Request
 
+from portfoliowise.application.analysis import AnalysisPorts
 from portfoliowise.application.audit_trail import AuditTrail
 from portfoliowise.application.auth import AuthService
 from portfoliowise.application.market_queries import MarketQueries
@@ -45,6 +46,10 @@ def audit_trail() -> AuditTrail:
 
 def market_queries() -> MarketQueries:
     raise _missing("market_queries")
+
+
+def analysis_ports() -> AnalysisPorts:
+    raise _missing("analysis_ports")
 
 
 def auth_service() -> AuthService:

@@ -1,0 +1,67 @@
+"""The analysis Lambda function (512 MB, 60 s, reserved concurrency 10).
+
+- API Gateway: `POST /portfolios/{id}/analysis` (202 and a job) and `GET /analysis/{jobId}`.
+- EventBridge: `AnalysisRequested` (source `portfoliowise.analysis`), delivered at least
+  once: the job is claimed by a conditional write, so a redelivery runs nothing; the
+  result, the audit entry and `AnalysisCompleted`/`AnalysisFailed` are written once.
+
+Valuations come from the Cache table; the only outbound call is the AI analyst's, and the
+OpenAI SDK is imported by this function alone (when a key is configured)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from portfoliowise.application.analysis import run_analysis
+from portfoliowise.domain.errors import ValidationError
+from portfoliowise.handlers import bootstrap
+from portfoliowise.handlers.container import Container
+from portfoliowise.handlers.lambdas import telemetry
+
+logger = Logger(service="analysis")
+copy_config_to_registered_loggers(source_logger=logger)
+container = Container()
+app = bootstrap.analysis_function(container)
+metrics = telemetry.metrics("analysis", container.settings().service_name)
+
+
+class RequestedDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    eventId: str = Field(min_length=1, max_length=100)  # the wire's camelCase names
+    jobId: str = Field(min_length=1, max_length=100)
+    userId: str
+    portfolioId: str
+
+
+class AnalysisRequestedEvent(EventBridgeModel):
+    detail: RequestedDetail
+
+
+def on_event(event: dict[str, Any]) -> dict[str, Any]:
+    envelope: AnalysisRequestedEvent = parse(event=event, model=AnalysisRequestedEvent)
+    if envelope.detail_type != "AnalysisRequested":
+        raise ValidationError(f"not an event this function consumes: {envelope.detail_type}")
+    detail = envelope.detail
+    logger.append_keys(event_id=detail.eventId, job_id=detail.jobId)
+    outcome = run_analysis(container.analysis_ports(), job_id=detail.jobId, event_id=detail.eventId)
+    logger.info("analysis event handled", extra={"outcome": outcome})
+    return outcome
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "detail-type" in event:
+        return on_event(event)
+    response = app.resolve(event, context)
+    telemetry.count_request(metrics, event, response)
+    return response
