@@ -1,6 +1,6 @@
 """Builds each Lambda function's code asset without Docker.
 
-For every deployed function (market, auth, portfolio, scheduled) this installs
+For every deployed function (market, auth, portfolio, analysis, scheduled) this installs
 the locked runtime dependencies as manylinux wheels for the Lambda platform (Python 3.12 on
 arm64) plus the `src/portfoliowise` package into `infra/cdk/build/assets/<function>/`, the
 directory that the Compute construct deploys with `Code.from_asset`.
@@ -13,8 +13,10 @@ How:
 - The pinned requirement list is `uv export --frozen --no-dev --no-hashes --no-emit-project`
   (the lock, runtime dependencies only). Its `# via` comments give the dependency graph, from
   which each function drops what it must not carry: auth, portfolio and scheduled carry no
-  yfinance, pandas, numpy, curl_cffi or openai, nor any package that only those pull in (a
-  package stays while anything else kept still needs it). Cold start is a product feature.
+  yfinance, pandas, numpy, curl_cffi or openai; market carries no openai; analysis carries
+  openai but no yfinance, pandas, numpy or curl_cffi; none carries a package that only
+  dropped ones pull in (a package stays while anything else kept still needs it). Cold start
+  is a product feature.
 - Environment markers are evaluated for the Lambda platform (not for the build machine), and
   the filtered, marker-free list is installed with `--no-deps`: the list is already complete.
 - Wheels only (`--only-binary :all:`) for `aarch64-manylinux_2_34` / CPython 3.12, installed by
@@ -60,19 +62,22 @@ SRC_PACKAGE = REPO_ROOT / "src" / "portfoliowise"
 DEFAULT_OUT = Path(__file__).resolve().parent / "build" / "assets"
 DEFAULT_HOST_OUT = Path(__file__).resolve().parent / "build" / "host-assets"
 
-# The analysis function (heavy and asynchronous like market: no exclusion) comes back with
-# the analysis issue, once its handler module exists.
-FUNCTIONS: tuple[str, ...] = ("market", "auth", "portfolio", "scheduled")
+FUNCTIONS: tuple[str, ...] = ("market", "auth", "portfolio", "analysis", "scheduled")
 
-# Heavy SDKs imported only where used (DESIGN.md "Rules of the house").
-HEAVY_PACKAGES = frozenset({"yfinance", "pandas", "numpy", "curl-cffi", "openai"})
+# Heavy SDKs imported only where used (DESIGN.md "Rules of the house"): the quote sources'
+# (Yahoo's yfinance and what it brings) and the AI analyst's (the OpenAI SDK).
+QUOTE_PACKAGES = frozenset({"yfinance", "pandas", "numpy", "curl-cffi"})
+AI_PACKAGES = frozenset({"openai"})
+HEAVY_PACKAGES = QUOTE_PACKAGES | AI_PACKAGES
 
 # Per function, the packages it must not carry (with what only they pull in). market fetches
-# quotes (yfinance) and keeps the full set.
+# quotes (yfinance, not openai); analysis asks the AI analyst (openai) and prices from the
+# Cache table (no yfinance, pandas); the others carry neither.
 EXCLUDED_BY_FUNCTION: Mapping[str, frozenset[str]] = {
-    "market": frozenset(),
+    "market": AI_PACKAGES,
     "auth": HEAVY_PACKAGES,
     "portfolio": HEAVY_PACKAGES,
+    "analysis": QUOTE_PACKAGES,
     "scheduled": HEAVY_PACKAGES,
 }
 

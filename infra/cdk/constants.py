@@ -174,6 +174,24 @@ PORTFOLIO_EVENT_TYPES = (
     "PortfolioDeleted",
     "PortfolioRestored",
 )
+# The analysis context (src/portfoliowise/domain/analysis_jobs.py): the analysis function
+# publishes `AnalysisRequested` when a user asks (`POST /portfolios/{id}/analysis`) and
+# consumes it from the bus; `AnalysisCompleted` / `AnalysisFailed` are published by it and have
+# no consumer yet (the archive keeps them).
+ANALYSIS_EVENT_SOURCE = "portfoliowise.analysis"
+ANALYSIS_REQUESTED = "AnalysisRequested"
+ANALYSIS_EVENT_TYPES = (ANALYSIS_REQUESTED, "AnalysisCompleted", "AnalysisFailed")
+# How a failed analysis is retried, then parked in its own dead-letter queue (ours). Lambda
+# retries an asynchronous invocation that failed at most twice, one minute and then two
+# minutes later; a job claimed by a run that failed stays claimed for its lease
+# (CLAIM_LEASE, 2 minutes, longer than the 60 s timeout), so only the second retry, about 3
+# minutes after the failure, can claim it again: two retries, then the dead-letter queue.
+# The same two apply to EventBridge's delivery of the event to the function.
+ANALYSIS_RETRY_ATTEMPTS = 2
+# The oldest an AnalysisRequested may be and still run (ours): room for the two retries
+# (about 3 minutes) and for a backlog behind the function's reserved concurrency of 10 at up
+# to 60 s each; an analysis later than that is parked rather than answered an hour late.
+ANALYSIS_MAX_EVENT_AGE_MINUTES = 60
 # Routes of domain events to their consumers: route name -> detail-types.
 # "portfolio-changed": every change of a portfolio, to the scheduled function (backup of the
 # changed portfolio; it dispatches on detail-type and is idempotent on detail.eventId).
@@ -204,22 +222,22 @@ API_RECORD_NAME = "api"  # the API's record under the domain: api.<domainName>
 
 
 # Lambda functions (seed §3; Python 3.12 on arm64 replaces the seed's Node.js 18).
-# The seed's fifth function, AI analysis (512 MB, 60 s, reserved concurrency 10, the OpenAI
-# key, "S3: Read Models"), has no code yet: the analysis issue adds it back here, in
-# build_assets.FUNCTIONS, compute.py, the API routes (with their own throttle) and monitoring.
-LAMBDA_FUNCTION_NAMES = ("market", "auth", "portfolio", "scheduled")
-# The functions behind API Gateway (scheduled is invoked by EventBridge rules only).
-LAMBDA_API_FUNCTION_NAMES = ("market", "auth", "portfolio")
+LAMBDA_FUNCTION_NAMES = ("market", "auth", "portfolio", "analysis", "scheduled")
+# The functions behind API Gateway (scheduled is invoked by EventBridge rules only; analysis
+# serves its two routes and also consumes AnalysisRequested from the bus).
+LAMBDA_API_FUNCTION_NAMES = ("market", "auth", "portfolio", "analysis")
 LAMBDA_MEMORY_MB: dict[str, int] = {
     "market": 256,
     "auth": 128,
     "portfolio": 256,
+    "analysis": 512,
     "scheduled": 128,
 }
 LAMBDA_TIMEOUT_SECONDS: dict[str, int] = {
     "market": 30,
     "auth": 10,
     "portfolio": 10,
+    "analysis": 60,
     "scheduled": 300,
 }
 # None: no reservation (the seed gives auth none; it draws from the unreserved pool).
@@ -227,18 +245,30 @@ LAMBDA_RESERVED_CONCURRENCY: dict[str, int | None] = {
     "market": 100,
     "auth": None,
     "portfolio": 50,
+    "analysis": 10,
     "scheduled": 1,
 }
 LAMBDA_DESCRIPTIONS: dict[str, str] = {
     "market": "Market data: quotes, history, FX rates and the quote cache",
     "auth": "Google sign-in and sessions",
     "portfolio": "Portfolios: CRUD, valuation, allocation, simulation, audit, import/export",
+    "analysis": "AI portfolio analysis: asynchronous jobs (API routes and AnalysisRequested)",
     "scheduled": "Scheduled jobs: cache warm, backup, cleanup",
 }
 LAMBDA_LOG_RETENTION_DAYS = 30  # seed §5: /aws/lambda/* 30d
 LAMBDA_HANDLER_PACKAGE = "portfoliowise.handlers.lambdas"  # <package>.<function>.handler
-# Functions that must reach the internet: outside the VPC when the private subnets have no NAT.
-LAMBDA_NEEDS_INTERNET = frozenset({"market", "auth"})
+# Functions that must reach the internet: outside the VPC when the private subnets have no NAT
+# (market: quote sources; auth: Google; analysis: the OpenAI API).
+LAMBDA_NEEDS_INTERNET = frozenset({"market", "auth", "analysis"})
+# The model the analysis function asks (OPENAI_MODEL; the code's default is the same,
+# src/portfoliowise/handlers/settings.py DEFAULT_OPENAI_MODEL).
+OPENAI_MODEL = "gpt-4.1-mini"
+# Analysis jobs live in the Cache table (src/portfoliowise/domain/analysis_jobs.py): partition
+# key `cacheKey` = "{jobId}#ANALYSIS", sort key `timestamp` = "job", expired by the table's
+# TTL after 30 days. The analysis function may write those items and no other (an IAM
+# condition on dynamodb:LeadingKeys matching this pattern, see compute.py).
+ANALYSIS_JOB_KEY_SUFFIX = "#ANALYSIS"
+ANALYSIS_JOB_SORT_KEY = "job"
 CLIENT_IP_HEADER = "CloudFront-Viewer-Address"  # added by CloudFront, forwarded to the API
 # Backup prefixes each function may write (the portfolio function's on-demand backups go
 # under daily/; the scheduled backup writes and copies all three, and the cache-warm job
@@ -256,14 +286,17 @@ BACKUP_PREFIXES_WRITTEN_BY_SCHEDULED = (
 API_STAGE_NAME = "v1"
 API_ACCESS_LOG_RETENTION_DAYS = 7  # seed §5: /aws/apigateway/* 7d
 # Stage throttling: the seed's reserved concurrency bounds what the functions can run at once
-# (market 100 + portfolio 50 + auth from the unreserved pool). At ~10 s worst case
-# (portfolio timeout) and ~0.1-0.3 s typical, 100 requests/s steady with a burst of 200 keeps
-# the API inside that concurrency while being far above the seed's ~1M requests/month (~0.4
-# requests/s on average, seed §7).
+# (market 100 + portfolio 50 + analysis 10 + auth from the unreserved pool). At ~10 s worst
+# case (portfolio timeout) and ~0.1-0.3 s typical, 100 requests/s steady with a burst of 200
+# keeps the API inside that concurrency while being far above the seed's ~1M requests/month
+# (~0.4 requests/s on average, seed §7).
 API_THROTTLE_RATE_PER_SECOND = 100
 API_THROTTLE_BURST = 200
-# The analysis issue adds a per-route limit on starting an AI analysis (its reserved
-# concurrency 10 at up to 60 s each: about 2 requests/s, burst 10).
+# Per-route limit on starting an AI analysis (`POST /portfolios/{id}/analysis`): each start
+# becomes a run of up to 60 s on a function with reserved concurrency 10, so about 2 starts/s
+# with a burst of 10 (ours, from the seed's numbers).
+API_ANALYSIS_THROTTLE_RATE_PER_SECOND = 2
+API_ANALYSIS_THROTTLE_BURST = 10
 # CloudFront caching of market data only; TTLs follow the quote cache (seed §4: Cache TTL 1 hr).
 MARKET_CACHE_DEFAULT_TTL_SECONDS = 60
 MARKET_CACHE_MAX_TTL_SECONDS = 3600

@@ -1,6 +1,7 @@
 """The PortfolioWise stack: the foundation (storage, network, data, secrets, events), then
-compute, API and monitoring, then the schedules and domain-event routes that join events to
-compute, and with DR plus a domain the Route 53 failover records."""
+compute, API and monitoring, then the schedules, domain-event routes and the analysis
+consumer that join events to compute, and with DR plus a domain the Route 53 failover
+records."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from infra.cdk.components.api import Api
 from infra.cdk.components.compute import Compute
 from infra.cdk.components.data import Data
 from infra.cdk.components.dr import Failover
-from infra.cdk.components.events import Events, add_domain_event_routes, add_schedules
+from infra.cdk.components.events import (
+    AnalysisConsumer,
+    Events,
+    add_domain_event_routes,
+    add_schedules,
+)
 from infra.cdk.components.monitoring import Monitoring
 from infra.cdk.components.network import Network
 from infra.cdk.components.secrets import ConfigParameters, Secrets
@@ -90,6 +96,12 @@ class PortfolioWiseStack(cdk.Stack):
         self.schedules = add_schedules(self, foundation.events, scheduled)
         self.routes = add_domain_event_routes(
             self, foundation.events, {"portfolio-changed": scheduled}
+        )
+        self.analysis_consumer = AnalysisConsumer(
+            self,
+            "AnalysisConsumer",
+            events_=foundation.events,
+            function=self.compute.functions["analysis"],
         )
 
         self.failover: Failover | None = None

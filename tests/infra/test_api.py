@@ -6,7 +6,7 @@ from typing import Any
 
 from compute_harness import Synth, function_logical_ids, synth
 from infra.cdk import constants as C
-from infra.cdk.components.api import ROUTES
+from infra.cdk.components.api import ANALYSIS_START_METHOD, ROUTES
 
 
 def _paths(result: Synth) -> dict[str, str]:
@@ -50,6 +50,8 @@ def test_every_route_of_the_design_goes_to_its_function() -> None:
         ("/portfolios/{id}/valuation", "GET"): "portfolio",
         ("/health", "GET"): "portfolio",
         ("/openapi.json", "GET"): "portfolio",
+        ("/portfolios/{id}/analysis", "POST"): "analysis",
+        ("/analysis/{jobId}", "GET"): "analysis",
     }
     for path, verbs, function in ROUTES:
         for verb in verbs:
@@ -67,8 +69,6 @@ def test_every_route_of_the_design_goes_to_its_function() -> None:
 NOT_YET_ROUTED = (
     "/portfolios/{id}/activities",
     "/portfolios/{id}/performance",
-    "/portfolios/{id}/analysis",
-    "/analysis/{jobId}",
     "/client-logs",
 )
 
@@ -79,12 +79,27 @@ def test_routes_without_code_are_not_deployed() -> None:
     for path in NOT_YET_ROUTED:
         assert path not in paths, path
         assert all(route != path for route, _, _ in ROUTES), path
-    assert not paths & {"/analysis", "/analysis/{jobId}"}
     (distribution,) = result.resources("AWS::CloudFront::Distribution").values()
     patterns = {
         b["PathPattern"] for b in distribution["Properties"]["DistributionConfig"]["CacheBehaviors"]
     }
-    assert not patterns & {"/analysis/*", "/client-logs"}
+    assert "/client-logs" not in patterns
+
+
+def test_the_analysis_routes_go_to_the_analysis_function_only() -> None:
+    result = synth()
+    methods = _methods(result)
+    analysis = function_logical_ids(result)["analysis"]
+    routed = {
+        key
+        for key, props in methods.items()
+        if key[1] != "OPTIONS" and analysis in repr(props["Integration"]["Uri"])
+    }
+    assert routed == {("/portfolios/{id}/analysis", "POST"), ("/analysis/{jobId}", "GET")}
+    # GET of a job is not a second way to start one, and nothing else on /analysis
+    assert {key for key in methods if key[0].startswith("/analysis") and key[1] != "OPTIONS"} == {
+        ("/analysis/{jobId}", "GET")
+    }
 
 
 def test_stage_throttling_tracing_and_access_logs_kept_7_days() -> None:
@@ -98,8 +113,18 @@ def test_stage_throttling_tracing_and_access_logs_kept_7_days() -> None:
     assert default["ThrottlingRateLimit"] == C.API_THROTTLE_RATE_PER_SECOND == 100
     assert default["ThrottlingBurstLimit"] == C.API_THROTTLE_BURST == 200
     assert default["DataTraceEnabled"] is False
-    # no per-method throttle until the analysis issue adds one for starting an analysis
-    assert set(settings) == {("/*", "*")}
+    # one per-method setting: a tighter throttle on starting an AI analysis (reserved
+    # concurrency 10 at up to 60 s per run), logging and metrics as the stage's
+    start = ("/~1portfolios~1{id}~1analysis", "POST")
+    assert ANALYSIS_START_METHOD == "/portfolios/{id}/analysis/POST"
+    assert set(settings) == {("/*", "*"), start}
+    assert settings[start]["ThrottlingRateLimit"] == C.API_ANALYSIS_THROTTLE_RATE_PER_SECOND == 2
+    assert settings[start]["ThrottlingBurstLimit"] == C.API_ANALYSIS_THROTTLE_BURST == 10
+    assert settings[start]["DataTraceEnabled"] is False
+    assert settings[start]["LoggingLevel"] == default["LoggingLevel"] == "ERROR"
+    assert settings[start]["MetricsEnabled"] is default["MetricsEnabled"] is True
+    # the resource path of the setting is a deployed route
+    assert ("/portfolios/{id}/analysis", "POST") in _methods(result)
     log_group = props["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0]
     retention = result.raw["Resources"][log_group]["Properties"]["RetentionInDays"]
     assert retention == C.API_ACCESS_LOG_RETENTION_DAYS == 7
@@ -140,7 +165,14 @@ def test_cloudfront_caches_market_data_only() -> None:
     for path in ("/market/*", "/api/market-data"):
         assert behaviors[path]["CachePolicyId"] != caching_disabled
         assert "OriginRequestPolicyId" not in behaviors[path]
-    for path in ("/auth/*", "/portfolios", "/portfolios/*", "/health", "/openapi.json"):
+    for path in (
+        "/auth/*",
+        "/portfolios",
+        "/portfolios/*",
+        "/analysis/*",
+        "/health",
+        "/openapi.json",
+    ):
         assert behaviors[path]["CachePolicyId"] == caching_disabled, path
         assert behaviors[path]["OriginRequestPolicyId"] == all_viewer_except_host, path
     (policy,) = result.resources("AWS::CloudFront::CachePolicy").values()

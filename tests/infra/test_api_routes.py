@@ -29,7 +29,12 @@ UNDOCUMENTED_CODE_ROUTES = frozenset({("GET", "/openapi.json")})
 UNDEPLOYED_DOCUMENTED_ROUTES: frozenset[tuple[str, str]] = frozenset()
 # The document's tags -> the function whose routers carry them (handlers/lambdas/*.py);
 # "meta" (/health) is served by every API function.
-FUNCTION_OF_TAG = {"auth": "auth", "market": "market", "portfolios": "portfolio"}
+FUNCTION_OF_TAG = {
+    "auth": "auth",
+    "market": "market",
+    "portfolios": "portfolio",
+    "analysis": "analysis",
+}
 EVERY_API_FUNCTION = "meta"
 
 

@@ -23,7 +23,11 @@ colorama==0.4.6 ; sys_platform == 'win32'
 curl-cffi==0.17.0
     # via yfinance
 httpx==0.28.1
-    # via portfoliowise
+    # via
+    #   openai
+    #   portfoliowise
+jiter==0.12.0
+    # via openai
 numpy==2.4.6 ; python_full_version < '3.12'
     # via
     #   pandas
@@ -32,6 +36,8 @@ numpy==2.5.5 ; python_full_version >= '3.12'
     # via
     #   pandas
     #   yfinance
+openai==3.63.0
+    # via portfoliowise
 pandas==3.1.1
     # via yfinance
 platformdirs==4.14.8
@@ -67,25 +73,63 @@ def test_light_functions_drop_heavy_packages_and_their_exclusive_dependencies() 
         lines = ba.requirements_for(reqs, function)
         names = {line.split("==")[0] for line in lines}
         assert not names & {"yfinance", "pandas", "numpy", "curl-cffi", "requests", "pytz"}
+        assert not names & {"openai", "jiter"}
         # still needed by something kept: platformdirs (portfoliowise), certifi (httpx)
         assert {"platformdirs", "certifi", "httpx", "boto3", "tqdm"} <= names
 
 
-def test_market_keeps_everything_evaluated_for_lambda() -> None:
+def test_market_keeps_the_quote_packages_but_not_openai() -> None:
     lines = ba.requirements_for(ba.parse_export(EXPORT), "market")
     assert "yfinance==1.7.0" in lines
     assert "numpy==2.5.5" in lines  # python 3.12 on Lambda
     assert "numpy==2.4.6" not in lines
     assert not any(line.startswith("colorama") for line in lines)  # win32 only
     assert all(";" not in line for line in lines)
+    names = {line.split("==")[0] for line in lines}
+    assert not names & {"openai", "jiter"}
+    assert "httpx" in names  # also the project's own
+
+
+def test_analysis_keeps_openai_but_not_the_quote_packages() -> None:
+    names = {
+        line.split("==")[0] for line in ba.requirements_for(ba.parse_export(EXPORT), "analysis")
+    }
+    assert {"openai", "jiter", "httpx", "certifi", "platformdirs", "boto3"} <= names
+    assert not names & {"yfinance", "pandas", "numpy", "curl-cffi", "requests", "pytz"}
 
 
 def test_every_function_has_an_exclusion_rule() -> None:
     assert set(ba.EXCLUDED_BY_FUNCTION) == set(ba.FUNCTIONS)
+    assert "analysis" in ba.FUNCTIONS
     for function in ("auth", "portfolio", "scheduled"):
         assert {"yfinance", "pandas", "numpy", "curl-cffi", "openai"} <= ba.EXCLUDED_BY_FUNCTION[
             function
         ]
+    # openai ships with the analysis function alone; yfinance and its kin with market alone
+    carriers = {
+        package: {f for f in ba.FUNCTIONS if package not in ba.EXCLUDED_BY_FUNCTION[f]}
+        for package in ba.HEAVY_PACKAGES
+    }
+    assert carriers == {
+        "openai": {"analysis"},
+        "yfinance": {"market"},
+        "pandas": {"market"},
+        "numpy": {"market"},
+        "curl-cffi": {"market"},
+    }
+
+
+def test_the_locked_requirements_ship_openai_with_the_analysis_function_alone() -> None:
+    """The real lock (uv export --frozen: no network): the AI SDK in one asset, the quote
+    packages in another."""
+    requirements = ba.parse_export(ba.export_requirements(ba.find_uv()))
+    shipped = {
+        function: {line.split("==")[0] for line in ba.requirements_for(requirements, function)}
+        for function in ba.FUNCTIONS
+    }
+    assert {f for f, names in shipped.items() if "openai" in names} == {"analysis"}
+    for package in ("yfinance", "pandas", "numpy"):
+        assert {f for f, names in shipped.items() if package in names} == {"market"}, package
 
 
 def test_install_command_targets_lambda_wheels_only(tmp_path: Path) -> None:

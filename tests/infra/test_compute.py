@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,12 @@ from compute_harness import (
     synth,
 )
 from infra.cdk import constants as C
-from infra.cdk.components.compute import ASSET_ROOT_CONTEXT_KEY, AssetsNotBuilt, Compute
+from infra.cdk.components.compute import (
+    ASSET_ROOT_CONTEXT_KEY,
+    EC2_VPC_ACCESS,
+    AssetsNotBuilt,
+    Compute,
+)
 from infra.cdk.config import Settings
 
 from portfoliowise.adapters.dynamodb.tables import TableNames
@@ -25,11 +31,19 @@ SEED = {  # seed section 3: memory MB, timeout s, reserved concurrency
     "market": (256, 30, 100),
     "auth": (128, 10, None),
     "portfolio": (256, 10, 50),
+    "analysis": (512, 60, 10),
     "scheduled": (128, 300, 1),
 }
-# The seed's AI analysis function (512 MB, 60 s, 10) has no code yet: not deployed until the
-# analysis issue adds it back (then it joins SEED and the tests below that name it).
-NOT_YET_DEPLOYED = ("analysis",)
+DDB_WRITES = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+}
 
 
 def _function(name: str) -> dict[str, Any]:
@@ -81,31 +95,203 @@ def test_python_312_on_arm64_with_active_tracing(name: str) -> None:
     assert props["Handler"] == f"portfoliowise.handlers.lambdas.{name}.handler"
 
 
-def test_four_functions_each_with_its_own_role() -> None:
+def test_five_functions_each_with_its_own_role() -> None:
     result = synth()
     result.template.resource_count_is("AWS::Lambda::Function", len(SEED))
     roles = {_function(name)["Role"]["Fn::GetAtt"][0] for name in SEED}
-    assert len(roles) == len(SEED) == 4
-
-
-def test_the_analysis_function_is_not_deployed_until_it_has_code() -> None:
-    result = synth()
+    assert len(roles) == len(SEED) == 5
     assert set(result.compute.functions) == set(SEED) == set(C.LAMBDA_FUNCTION_NAMES)
-    for name in NOT_YET_DEPLOYED:
-        assert name not in result.compute.functions
-        assert name not in C.LAMBDA_MEMORY_MB
-        handlers = [
-            f["Properties"]["Handler"] for f in result.resources("AWS::Lambda::Function").values()
-        ]
-        assert f"portfoliowise.handlers.lambdas.{name}.handler" not in handlers
-    # nothing reads the OpenAI key or the models bucket until then
+
+
+def test_only_the_analysis_function_reads_the_openai_key_and_the_models_bucket() -> None:
     for name in SEED:
         env = _function(name)["Environment"]["Variables"]
-        assert "OPENAI_SECRET_ARN" not in env
-        assert "MODELS_BUCKET" not in env
         granted = json.dumps(_policy_statements(name))
+        if name == "analysis":
+            assert "OpenAiSecret" in repr(env["OPENAI_API_KEY_SECRET"])
+            assert "ModelsBucket" in repr(env["MODELS_BUCKET"])
+            assert "OpenAiSecret" in granted
+            assert "ModelsBucket" in granted
+            continue
+        assert "OPENAI_API_KEY_SECRET" not in env
+        assert "OPENAI_MODEL" not in env
+        assert "MODELS_BUCKET" not in env
         assert "OpenAiSecret" not in granted
         assert "ModelsBucket" not in granted
+
+
+def test_analysis_environment() -> None:
+    env = _function("analysis")["Environment"]["Variables"]
+    assert env["OPENAI_API_KEY_SECRET"] == {"Ref": _logical("OpenAiSecret")}
+    assert env["OPENAI_MODEL"] == C.OPENAI_MODEL
+    # it authenticates API requests and checks CSRF tokens like the portfolio function
+    assert env["SESSION_SIGNING_SECRET_ARN"] == {"Ref": _logical("SigningSecret")}
+    assert env["POWERTOOLS_SERVICE_NAME"] == "portfoliowise-analysis"
+    # no sign-in: neither the Google client secret nor the session-token key
+    assert not {"GOOGLE_CLIENT_SECRET_ARN", "SESSION_TOKEN_KEY_ARN"} & set(env)
+
+
+def test_analysis_variables_are_the_ones_the_code_reads() -> None:
+    """The code's Settings read OPENAI_API_KEY_SECRET and OPENAI_MODEL (handlers/settings.py)."""
+    from portfoliowise.handlers.settings import Settings as CodeSettings
+
+    env = _function("analysis")["Environment"]["Variables"]
+    fake = {
+        key: value if isinstance(value, str) else f"deployed-{key}" for key, value in env.items()
+    }
+    settings = CodeSettings.from_env(fake)
+    assert settings.openai_key_secret == "deployed-OPENAI_API_KEY_SECRET"
+    assert settings.openai_model == C.OPENAI_MODEL
+    assert settings.auth.signing_secret_name == "deployed-SESSION_SIGNING_SECRET_ARN"
+    assert settings.service_name == "portfoliowise-analysis"
+
+
+def _logical(construct_path: str) -> str:
+    """The logical id of the harness's resource `construct_path` (path without `/`s, plus
+    CDK's 8-character hash)."""
+    pattern = re.compile(rf"{construct_path}[0-9A-F]{{8}}")
+    (found,) = [name for name in synth().raw["Resources"] if pattern.fullmatch(name)]
+    return found
+
+
+def _normal(value: Any) -> Any:
+    """A policy value with CloudFormation references as plain text: `{"Fn::GetAtt": [X,
+    "Arn"]}` -> "X", `{"Ref": X}` -> "X", `Fn::Join` -> the joined text."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return value["Ref"]
+        if "Fn::GetAtt" in value:
+            return value["Fn::GetAtt"][0]
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(_normal(part)) for part in parts)
+        return {key: _normal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_normal(item) for item in value]
+    return value
+
+
+def _statement_set(name: str) -> set[tuple[tuple[str, ...], tuple[str, ...], str]]:
+    found = set()
+    for statement in _policy_statements(name):
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"]
+        resources = _normal(statement["Resource"])
+        found.add(
+            (
+                tuple(sorted([actions] if isinstance(actions, str) else actions)),
+                tuple(sorted([resources] if isinstance(resources, str) else resources)),
+                json.dumps(statement.get("Condition"), sort_keys=True),
+            )
+        )
+    return found
+
+
+def test_analysis_role_is_exactly_the_seeds_read_all_plus_its_own_writes() -> None:
+    """Seed: "DynamoDB: Read All / Secrets: Read AI Keys / S3: Read Models", plus what the
+    asynchronous job needs: its job items in the Cache table, its audit entry, its events."""
+    table = {kind: _logical(f"{kind.capitalize()}Table") for kind in C.TABLE_KEYS}
+    all_tables_and_indexes = tuple(
+        sorted(
+            arn
+            for kind, logical in table.items()
+            for arn in (logical, *(f"{logical}/index/{i[0]}" for i in C.TABLE_INDEXES[kind]))
+        )
+    )
+    models, bus = _logical("ModelsBucket"), _logical("Bus")
+    none = json.dumps(None)
+    expected = {
+        (("xray:PutTelemetryRecords", "xray:PutTraceSegments"), ("*",), none),
+        (tuple(sorted(EC2_VPC_ACCESS)), ("*",), none),
+        (
+            ("logs:CreateLogStream", "logs:PutLogEvents"),
+            (_logical("ComputeAnalysisLogGroup"),),
+            none,
+        ),
+        (
+            ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"),
+            all_tables_and_indexes,
+            none,
+        ),
+        (
+            ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"),
+            (_logical("DataKey"),),
+            none,
+        ),
+        (
+            ("dynamodb:PutItem", "dynamodb:UpdateItem"),
+            (table["cache"],),
+            json.dumps(
+                {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["*#ANALYSIS"]}},
+                sort_keys=True,
+            ),
+        ),
+        (("dynamodb:PutItem",), (table["audit"],), none),
+        (
+            ("secretsmanager:GetSecretValue",),
+            tuple(sorted((_logical("OpenAiSecret"), _logical("SigningSecret")))),
+            none,
+        ),
+        (("kms:Decrypt",), (_logical("SecretsKey"),), none),
+        (("s3:ListBucket",), (models,), none),
+        (("s3:GetObject",), (f"{models}/*",), none),
+        (("kms:Decrypt",), (_logical("StorageKey"),), none),
+        (
+            ("events:PutEvents",),
+            (bus,),
+            json.dumps(
+                {
+                    "StringEquals": {
+                        "events:source": ["portfoliowise.analysis"],
+                        "events:detail-type": [
+                            "AnalysisRequested",
+                            "AnalysisCompleted",
+                            "AnalysisFailed",
+                        ],
+                    }
+                },
+                sort_keys=True,
+            ),
+        ),
+    }
+    assert _statement_set("analysis") == expected
+
+
+def test_analysis_writes_only_its_job_items_and_its_audit_entry() -> None:
+    written: dict[str, list[dict[str, Any]]] = {}
+    for statement in _policy_statements("analysis"):
+        actions = statement["Action"]
+        actions = {actions} if isinstance(actions, str) else set(actions)
+        if actions & DDB_WRITES:
+            for resource in _normal([statement["Resource"]]):
+                written.setdefault(resource, []).append(statement)
+    cache, audit = _logical("CacheTable"), _logical("AuditTable")
+    assert set(written) == {cache, audit}  # no other table, no index
+    (job_items,) = written[cache]
+    assert set(job_items["Action"]) == {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert job_items["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"*{C.ANALYSIS_JOB_KEY_SUFFIX}"]}
+    }
+    (entry,) = written[audit]
+    assert entry["Action"] == "dynamodb:PutItem"
+    assert "Condition" not in entry
+    # nothing else may change anything: no delete, batch, transaction, PartiQL, S3 write
+    every = _actions("analysis")
+    assert not every & {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"}
+    assert not {
+        a for a in every if a.startswith("s3:") and a not in ("s3:GetObject", "s3:ListBucket")
+    }
+
+
+def test_the_job_key_pattern_matches_the_job_items_only() -> None:
+    """`*#ANALYSIS` (IAM StringLike) matches `{jobId}#ANALYSIS`, not a quote's `symbol#market`."""
+    import fnmatch
+
+    pattern = f"*{C.ANALYSIS_JOB_KEY_SUFFIX}"
+    assert fnmatch.fnmatchcase("0d9f3c2e-job#ANALYSIS", pattern)
+    for quote_key in ("7203#TSE", "AAPL#NASDAQ", "USDJPY#FX", "ANALYSIS#TSE"):
+        assert not fnmatch.fnmatchcase(quote_key, pattern)
+    assert C.TABLE_KEYS[C.TABLE_CACHE] == ("cacheKey", "timestamp")
 
 
 def test_each_function_logs_to_its_own_group_kept_30_days() -> None:
@@ -139,7 +325,7 @@ def test_environment_names_the_tables_bus_and_metrics_namespace() -> None:
         "SESSION_SIGNING_SECRET_ARN",
         "SESSION_TOKEN_KEY_ARN",
     } <= set(auth)
-    assert "OPENAI_SECRET_ARN" not in auth
+    assert "OPENAI_API_KEY_SECRET" not in auth
 
 
 @pytest.mark.parametrize("name", list(SEED))
@@ -192,6 +378,12 @@ def test_roles_follow_seed_section_3() -> None:
         scheduled
     )
     assert "lambda:InvokeFunction" not in portfolio | auth | market
+    # analysis: read all tables, the AI key, the models bucket; its own writes only
+    analysis = _actions("analysis")
+    assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"} <= analysis
+    assert {"secretsmanager:GetSecretValue", "s3:GetObject", "events:PutEvents"} <= analysis
+    assert "lambda:InvokeFunction" not in analysis
+    assert "dynamodb:Scan" not in analysis
 
 
 def _resources_of(name: str, action: str) -> list[Any]:
@@ -222,10 +414,22 @@ def test_table_permissions_are_scoped_to_the_tables_and_named_indexes() -> None:
     assert "PortfolioTable" in portfolio
     assert "AuditTable" in portfolio
     assert "CacheTable" not in portfolio  # cache: read only
+    assert "SessionTable" not in portfolio
+    # every signed-in request reads its session: the API functions may read the Session table
+    for name in ("portfolio", "analysis", "auth"):
+        assert "SessionTable" in _refs(_resources_of(name, "dynamodb:GetItem")), name
     secrets = _refs(_resources_of("auth", "secretsmanager:GetSecretValue"))
     assert "GoogleSecret" in secrets
     assert "SigningSecret" in secrets
     assert "OpenAi" not in secrets
+    analysis = _refs(_resources_of("analysis", "secretsmanager:GetSecretValue"))
+    assert "OpenAiSecret" in analysis
+    assert "SigningSecret" in analysis
+    assert "Google" not in analysis
+    reads = _refs(_resources_of("analysis", "dynamodb:Query"))
+    for table in ("PortfolioTable", "AuditTable", "SessionTable", "CacheTable"):
+        assert table in reads
+    assert "index/*" not in reads
     assert "/daily/*" in _refs(_resources_of("portfolio", "s3:PutObject"))
     assert "MarketFunction" in _refs(_resources_of("scheduled", "lambda:InvokeFunction"))
 
@@ -243,10 +447,36 @@ def test_without_nat_the_internet_facing_functions_leave_the_vpc() -> None:
     result = synth(C.NAT_MODE_NONE)
     ids = function_logical_ids(result)
     props = {name: result.raw["Resources"][ids[name]]["Properties"] for name in SEED}
-    for name in ("market", "auth"):
+    # market: quote sources; auth: Google; analysis: the OpenAI API
+    assert {"market", "auth", "analysis"} == C.LAMBDA_NEEDS_INTERNET
+    for name in ("market", "auth", "analysis"):
         assert "VpcConfig" not in props[name], name
     for name in ("portfolio", "scheduled"):
         assert "VpcConfig" in props[name], name
+
+
+@pytest.mark.parametrize("nat_mode", [C.NAT_MODE_SINGLE, C.NAT_MODE_NONE])
+def test_functions_in_the_vpc_may_attach_to_it_and_only_they(nat_mode: str) -> None:
+    """A role of our own gets no AWSLambdaVPCAccessExecutionRole from CDK: without the
+    network-interface actions Lambda refuses to create a function in the VPC."""
+    result = synth(nat_mode)
+    ids = function_logical_ids(result)
+    for name in SEED:
+        props = result.raw["Resources"][ids[name]]["Properties"]
+        role = props["Role"]["Fn::GetAtt"][0]
+        statements = [
+            s
+            for policy in result.resources("AWS::IAM::Policy").values()
+            if {"Ref": role} in policy["Properties"]["Roles"]
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        eni = [s for s in statements if "ec2:CreateNetworkInterface" in s["Action"]]
+        if "VpcConfig" in props:
+            (statement,) = eni
+            assert sorted(statement["Action"]) == sorted(EC2_VPC_ACCESS)
+            assert statement["Resource"] == "*"
+        else:
+            assert eni == [], name
 
 
 def test_no_unacknowledged_cdk_nag_finding_in_compute() -> None:

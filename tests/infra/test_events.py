@@ -11,6 +11,7 @@ from infra.cdk.components.events import to_eventbridge_cron
 from infra_synth import Synth
 
 from portfoliowise.application.scheduled_jobs import SCHEDULES as CODE_SCHEDULES
+from portfoliowise.domain import analysis_jobs
 from portfoliowise.domain import events as domain_events
 
 SEED_CRONS = {"cache-warm": "0 */6 * * *", "backup": "0 2 * * *", "cleanup": "0 3 * * SUN"}
@@ -20,9 +21,27 @@ def _rules(synth: Synth) -> dict[str, dict[str, Any]]:
     return {name: r["Properties"] for name, r in synth.resources("AWS::Events::Rule").items()}
 
 
+def _function(synth: Synth, name: str) -> str:
+    (found,) = [n for n in synth.resources("AWS::Lambda::Function") if f"{name}Function" in n]
+    return found
+
+
 def _scheduled_function(synth: Synth) -> str:
-    (name,) = [n for n in synth.resources("AWS::Lambda::Function") if "ScheduledFunction" in n]
-    return name
+    return _function(synth, "Scheduled")
+
+
+def _analysis_rule(synth: Synth) -> dict[str, Any]:
+    (rule,) = [
+        p
+        for p in _rules(synth).values()
+        if p.get("EventPattern", {}).get("source") == [c.ANALYSIS_EVENT_SOURCE]
+    ]
+    return rule
+
+
+def _analysis_queue(synth: Synth) -> str:
+    (queue,) = [n for n in synth.resources("AWS::SQS::Queue") if n.startswith("AnalysisConsumer")]
+    return queue
 
 
 def test_the_bus_is_portfoliowise(default_synth: Synth) -> None:
@@ -98,7 +117,11 @@ def test_domain_events_are_the_codes() -> None:
 
 def test_domain_events_route_to_the_scheduled_function(default_synth: Synth) -> None:
     scheduled = _scheduled_function(default_synth)
-    routes = [p for p in _rules(default_synth).values() if "EventPattern" in p]
+    routes = [
+        p
+        for p in _rules(default_synth).values()
+        if p.get("EventPattern", {}).get("source") == [c.PORTFOLIO_EVENT_SOURCE]
+    ]
     (route,) = routes
     assert "EventsBus" in route["EventBusName"]["Ref"]
     assert route["EventPattern"] == {
@@ -110,14 +133,136 @@ def test_domain_events_route_to_the_scheduled_function(default_synth: Synth) -> 
     assert "Input" not in target  # the event as published
 
 
-def test_dead_letter_queue_is_encrypted_and_tls_only(default_synth: Synth) -> None:
-    (queue,) = default_synth.resources("AWS::SQS::Queue").values()
-    assert queue["Properties"]["SqsManagedSseEnabled"] is True
-    assert queue["Properties"]["MessageRetentionPeriod"] == c.DLQ_RETENTION_DAYS * 86400
-    (policy,) = default_synth.resources("AWS::SQS::QueuePolicy").values()
-    statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert any(s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in statements)
-    assert any(s.get("Principal") == {"Service": "events.amazonaws.com"} for s in statements)
+def test_dead_letter_queues_are_encrypted_and_tls_only(default_synth: Synth) -> None:
+    queues = default_synth.resources("AWS::SQS::Queue")
+    # the rule targets' queue and the analysis queue
+    assert len(queues) == 2
+    assert _analysis_queue(default_synth) in queues
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        assert queue["Properties"]["MessageRetentionPeriod"] == c.DLQ_RETENTION_DAYS * 86400
+    policies = default_synth.resources("AWS::SQS::QueuePolicy").values()
+    assert sorted(p["Properties"]["Queues"][0]["Ref"] for p in policies) == sorted(queues)
+    for policy in policies:
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+        )
+        assert any(s.get("Principal") == {"Service": "events.amazonaws.com"} for s in statements)
+
+
+# -- the analysis consumer ----------------------------------------------------------------------
+
+
+def test_analysis_events_are_the_codes() -> None:
+    classes = [
+        cls
+        for cls in vars(analysis_jobs).values()
+        if isinstance(cls, type)
+        and issubclass(cls, domain_events.DomainEvent)
+        and cls is not domain_events.DomainEvent
+    ]
+    assert {cls.__name__ for cls in classes} == set(c.ANALYSIS_EVENT_TYPES)
+    assert {f"portfoliowise.{cls.context}" for cls in classes} == {c.ANALYSIS_EVENT_SOURCE}
+    assert analysis_jobs.AnalysisRequested.__name__ == c.ANALYSIS_REQUESTED
+
+
+@pytest.mark.parametrize("fixture", ["default_synth", "dr_synth", "standby_synth"])
+def test_analysis_requested_goes_to_the_analysis_function(
+    request: pytest.FixtureRequest, fixture: str
+) -> None:
+    synth: Synth = request.getfixturevalue(fixture)
+    rule = _analysis_rule(synth)
+    assert "EventsBus" in rule["EventBusName"]["Ref"]  # the custom bus
+    assert rule["EventPattern"] == {
+        "source": ["portfoliowise.analysis"],
+        "detail-type": ["AnalysisRequested"],
+    }
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [_function(synth, "Analysis"), "Arn"]}
+    assert "Input" not in target  # the event as published: the handler parses it
+    # delivery: retried twice within the hour, then the analysis dead-letter queue
+    assert target["RetryPolicy"] == {
+        "MaximumRetryAttempts": c.ANALYSIS_RETRY_ATTEMPTS,
+        "MaximumEventAgeInSeconds": c.ANALYSIS_MAX_EVENT_AGE_MINUTES * 60,
+    }
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [_analysis_queue(synth), "Arn"]}}
+    # no other rule sends anything to the analysis function
+    others = [
+        p
+        for p in _rules(synth).values()
+        if p is not rule and any(t["Arn"] == target["Arn"] for t in p.get("Targets", []))
+    ]
+    assert others == []
+
+
+def test_a_failed_analysis_is_retried_twice_then_parked(default_synth: Synth) -> None:
+    """EventBridge invokes Lambda asynchronously: a run that fails is retried by Lambda under
+    the function's own settings, which end in the same queue."""
+    assert 1 <= c.ANALYSIS_RETRY_ATTEMPTS <= 2
+    (config,) = default_synth.resources("AWS::Lambda::EventInvokeConfig").values()
+    props = config["Properties"]
+    assert props["FunctionName"] == {"Ref": _function(default_synth, "Analysis")}
+    assert props["Qualifier"] == "$LATEST"
+    assert props["MaximumRetryAttempts"] == c.ANALYSIS_RETRY_ATTEMPTS == 2
+    assert props["MaximumEventAgeInSeconds"] == c.ANALYSIS_MAX_EVENT_AGE_MINUTES * 60 == 3600
+    queue = _analysis_queue(default_synth)
+    assert props["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": [queue, "Arn"]}}
+    }
+    # Lambda writes the destination with the function's role: the policy exists first
+    role_policy = [d for d in config["DependsOn"] if "ComputeAnalysisRoleDefaultPolicy" in d]
+    assert role_policy
+
+
+def test_the_analysis_role_may_send_to_its_queue_only(default_synth: Synth) -> None:
+    function = default_synth.resources("AWS::Lambda::Function")[
+        _function(default_synth, "Analysis")
+    ]
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    sends = [
+        s
+        for policy in default_synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(
+            str(a).startswith("sqs:")
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        )
+    ]
+    assert sends == [
+        {
+            "Action": "sqs:SendMessage",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [_analysis_queue(default_synth), "Arn"]},
+        }
+    ]
+    # and the analysis queue takes EventBridge's messages from the analysis rule only
+    (policy,) = [
+        p
+        for p in default_synth.resources("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": _analysis_queue(default_synth)}]
+    ]
+    (events_statement,) = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Principal") == {"Service": "events.amazonaws.com"}
+    ]
+    assert "AnalysisConsumerRequested" in json.dumps(events_statement["Condition"])
+
+
+def test_eventbridge_may_invoke_the_analysis_function_from_its_rule(
+    default_synth: Synth,
+) -> None:
+    analysis = _function(default_synth, "Analysis")
+    permissions = [
+        p["Properties"]
+        for p in default_synth.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+        and p["Properties"]["FunctionName"] == {"Fn::GetAtt": [analysis, "Arn"]}
+    ]
+    (permission,) = permissions
+    assert "AnalysisConsumerRequested" in json.dumps(permission["SourceArn"])
 
 
 def test_eventbridge_may_invoke_the_scheduled_function(default_synth: Synth) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compute_harness import Synth, synth
+from compute_harness import Synth, function_logical_ids, synth
 from infra.cdk import constants as C
 from infra.cdk.components.monitoring import memory_metric_name
 
-# The deployed functions (the seed's analysis function, 60 s / 512 MB, comes with its code).
-SEED_TIMEOUTS = {"market": 30, "auth": 10, "portfolio": 10, "scheduled": 300}
-SEED_MEMORY = {"market": 256, "auth": 128, "portfolio": 256, "scheduled": 128}
+# The deployed functions: the seed's five.
+SEED_TIMEOUTS = {"market": 30, "auth": 10, "portfolio": 10, "analysis": 60, "scheduled": 300}
+SEED_MEMORY = {"market": 256, "auth": 128, "portfolio": 256, "analysis": 512, "scheduled": 128}
 
 
 def _alarms(result: Synth) -> dict[str, dict[str, Any]]:
@@ -158,10 +158,34 @@ def test_no_function_writes_the_custom_log_group_until_client_logs_has_code() ->
         assert "CLIENT_LOG_GROUP" not in function["Properties"]["Environment"]["Variables"]
 
 
-def test_no_alarm_or_widget_for_a_function_that_is_not_deployed() -> None:
+def test_the_analysis_function_is_watched_like_the_others() -> None:
+    alarms = {text: props for text, props in _alarms(synth()).items() if "analysis:" in text}
+    by_kind = {
+        kind: [a for text, a in alarms.items() if kind in text]
+        for kind in ("error rate", "duration above", "memory used")
+    }
+    assert {kind: len(found) for kind, found in by_kind.items()} == {
+        "error rate": 1,
+        "duration above": 1,
+        "memory used": 1,
+    }
+    assert by_kind["duration above"][0]["Threshold"] == 30_000  # 50 % of 60 s
+    assert by_kind["memory used"][0]["Threshold"] == 512 * 0.8
+    assert by_kind["memory used"][0]["MetricName"] == "MaxMemoryUsedMB-analysis"
+
+
+def test_dashboards_show_the_analysis_function() -> None:
     result = synth()
-    assert "portfoliowise-analysis" not in json.dumps(result.raw)
-    assert "MaxMemoryUsedMB-analysis" not in json.dumps(result.raw)
+    dashboards = {
+        d["Properties"]["DashboardName"]: json.dumps(d["Properties"]["DashboardBody"])
+        for d in result.resources("AWS::CloudWatch::Dashboard").values()
+    }
+    analysis = function_logical_ids(result)["analysis"]
+    operations = dashboards["portfoliowise-operations"]
+    assert analysis in operations  # invocations, errors, throttles, duration, concurrency
+    assert "MaxMemoryUsedMB-analysis" in operations
+    # API usage per function: the analysis routes count requests like the others
+    assert "portfoliowise-analysis" in dashboards["portfoliowise-business"]
 
 
 def test_no_unacknowledged_cdk_nag_finding_in_monitoring() -> None:

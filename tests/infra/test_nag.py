@@ -7,6 +7,7 @@ written to `validation-report.json`; acknowledged ones are listed as suppressed 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -51,3 +52,45 @@ def test_acknowledgements_are_specific(request: pytest.FixtureRequest, fixture: 
         assert "/" in suppressed["acknowledgedAt"], suppressed
         for construct in suppressed["violatingConstructs"]:
             assert construct["constructPath"].startswith(suppressed["acknowledgedAt"] + "/")
+
+
+def test_the_analysis_resources_acknowledge_only_what_they_must(default_synth: Synth) -> None:
+    """The analysis function and its consumer add four acknowledged findings, each on its own
+    construct: the '*' of X-Ray and the VPC network interfaces, the key wildcard of the models
+    bucket's objects, the runtime pin, and the dead-letter queue having no queue of its own."""
+    found = {
+        (
+            suppressed["ruleName"].split("[")[0],
+            suppressed["acknowledgedAt"],
+            construct["constructPath"],
+        )
+        for suppressed in _nag(default_synth)["suppressedViolations"]
+        for construct in suppressed["violatingConstructs"]
+        if "/Compute/Analysis" in construct["constructPath"]
+        or "/AnalysisConsumer/" in construct["constructPath"]
+    }
+    role, policy = "PortfolioWise/Compute/AnalysisRole", "AnalysisRole/DefaultPolicy/Resource"
+    assert found == {
+        ("AwsSolutions-IAM5", role, f"PortfolioWise/Compute/{policy}"),
+        (
+            "AwsSolutions-L1",
+            "PortfolioWise/Compute/AnalysisFunction",
+            "PortfolioWise/Compute/AnalysisFunction/Resource",
+        ),
+        (
+            "AwsSolutions-SQS3",
+            "PortfolioWise/AnalysisConsumer/DeadLetterQueue",
+            "PortfolioWise/AnalysisConsumer/DeadLetterQueue/Resource",
+        ),
+    }
+    wildcards = sorted(
+        suppressed["ruleName"]
+        for suppressed in _nag(default_synth)["suppressedViolations"]
+        if suppressed["acknowledgedAt"] == role
+    )
+    assert wildcards[0] == "AwsSolutions-IAM5[Resource::*]"
+    assert re.fullmatch(
+        r"AwsSolutions-IAM5\[Resource::<FoundationStorageModelsBucket[0-9A-F]{8}\.Arn>/\*\]",
+        wildcards[1],
+    )
+    assert len(wildcards) == 2

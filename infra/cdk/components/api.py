@@ -3,13 +3,12 @@
 - REST API (API Gateway, Lambda proxy integration), one resource per route of the code (the
   routes of `docs/openapi.json`, which is generated from the code; a test compares them),
   each to its function: auth routes -> auth; /market/*, /api/market-data -> market;
-  /portfolios/**, /health and /openapi.json -> portfolio. Stage throttling, access logs
-  (JSON) to a log group kept 7 days (seed 5), X-Ray tracing, CORS for the configured origins
-  with credentials.
-- Routes of DESIGN.md without code yet are not deployed: the AI analysis routes
-  (`POST /portfolios/{id}/analysis`, `GET /analysis/{jobId}`, with a tighter throttle on
-  starting an analysis) come with the analysis issue; `/portfolios/{id}/activities`,
-  `/portfolios/{id}/performance` and `POST /client-logs` with the issues that build them.
+  `POST /portfolios/{id}/analysis`, `GET /analysis/{jobId}` -> analysis; the other
+  /portfolios/**, /health and /openapi.json -> portfolio. Stage throttling (and a tighter
+  throttle on starting an AI analysis), access logs (JSON) to a log group kept 7 days
+  (seed 5), X-Ray tracing, CORS for the configured origins with credentials.
+- Routes of DESIGN.md without code yet are not deployed: `/portfolios/{id}/activities`,
+  `/portfolios/{id}/performance` and `POST /client-logs` come with the issues that build them.
 - CloudFront: the static bucket as default origin through origin access control; the API as
   second origin. Only the market-data paths are cached (public prices, keyed by the query
   string, never by cookie); every other API path is not cached and gets the viewer's
@@ -59,6 +58,8 @@ ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("/portfolios/{id}/simulate", ("POST",), "portfolio"),
     ("/portfolios/{id}/export", ("GET",), "portfolio"),
     ("/portfolios/{id}/audit", ("GET",), "portfolio"),
+    ("/portfolios/{id}/analysis", ("POST",), "analysis"),
+    ("/analysis/{jobId}", ("GET",), "analysis"),
     ("/health", ("GET",), "portfolio"),
     ("/openapi.json", ("GET",), "portfolio"),
 )
@@ -69,10 +70,13 @@ UNCACHED_API_PATHS = (
     "/auth/*",
     "/portfolios",
     "/portfolios/*",
+    "/analysis/*",
     "/health",
     "/openapi.json",
 )
 CORS_HEADERS = ("Content-Type", "If-Match", "X-CSRF-Token")
+# The stage's method setting of starting an analysis (`<resource path>/<METHOD>`).
+ANALYSIS_START_METHOD = "/portfolios/{id}/analysis/POST"
 
 
 def web_acl_name(settings: Settings) -> str:
@@ -136,8 +140,17 @@ class Api(Construct):
                 data_trace_enabled=False,  # request bodies carry portfolios and tokens
                 metrics_enabled=True,
                 tracing_enabled=True,
-                # The analysis issue adds `method_options` here: a tighter throttle on
-                # `/portfolios/{id}/analysis/POST` (starting an AI analysis).
+                method_options={
+                    # A method's own setting replaces the stage's for that method: the
+                    # logging and metrics above are repeated so that only throttling differs.
+                    ANALYSIS_START_METHOD: apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=C.API_ANALYSIS_THROTTLE_RATE_PER_SECOND,
+                        throttling_burst_limit=C.API_ANALYSIS_THROTTLE_BURST,
+                        logging_level=apigw.MethodLoggingLevel.ERROR,
+                        data_trace_enabled=False,
+                        metrics_enabled=True,
+                    )
+                },
             ),
         )
         self.rest_api.add_request_validator(

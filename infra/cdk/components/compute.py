@@ -1,5 +1,5 @@
-"""Compute: the Lambda functions of the seed's section 3 that have code (market, auth,
-portfolio, scheduled), one least-privilege role each.
+"""Compute: the five Lambda functions of the seed's section 3 (market, auth, portfolio,
+analysis, scheduled), one least-privilege role each.
 
 Every function runs Python 3.12 on arm64 with X-Ray active tracing, its own log group (30 days)
 and the memory, timeout and reserved concurrency of the seed. Code comes from the assets that
@@ -12,21 +12,24 @@ Roles (seed section 3, narrowed to what the code does; no wildcard action anywhe
   tokens), the Google client secret and the session-signing key.
 - portfolio: Portfolio + Audit tables read/write (one transaction), Cache table read
   (valuation reads cached quotes), backups bucket write, `PutEvents` on the bus.
+- analysis (seed: "DynamoDB: Read All / Secrets: Read AI Keys / S3: Read Models"): every
+  table and index read-only (GetItem, BatchGetItem, Query); writes only its own job items in
+  the Cache table (PutItem/UpdateItem where the partition key matches `*#ANALYSIS`) and its
+  audit entry (PutItem on the Audit table); the OpenAI key and the session-signing key (it
+  authenticates API requests and checks CSRF tokens like portfolio); the models bucket read;
+  `PutEvents` on the bus for `portfoliowise.analysis` events only (API Gateway stops at
+  29 s: a request is a job and an `AnalysisRequested` event, which this function consumes).
 - scheduled: "DynamoDB: Admin / S3: Admin / Lambda: Invoke" narrowed to what the three jobs
   do: read every table and delete expired items (cleanup), read the portfolios and write/read
   the backups bucket (backup), invoke the market function (cache warm).
 The seed's "SNS: Publish" for portfolio is covered by the info alarms on EMF metrics (see
 monitoring.py): the function publishes no message itself, so its role gets no SNS action.
 
-The seed's AI analysis function is not deployed until it has code (no handler module
-exists): the analysis issue adds it back below (every table read-only, the OpenAI key
-secret, the models bucket read, `PutEvents` on the bus; outside the VPC without NAT).
-
 Network: functions run in the private subnets with the Lambda security group. When the
 private subnets have no route to the internet (NAT mode "none"), the functions that must reach
-the internet run outside the VPC instead: market (quote sources) and auth (Google's token
-endpoint and keys); portfolio and scheduled stay inside and reach DynamoDB and S3 through the
-gateway endpoints.
+the internet run outside the VPC instead: market (quote sources), auth (Google's token
+endpoint and keys) and analysis (the OpenAI API); portfolio and scheduled stay inside and
+reach DynamoDB and S3 through the gateway endpoints.
 """
 
 from __future__ import annotations
@@ -70,6 +73,9 @@ class AssetsNotBuilt(RuntimeError):
 # -- IAM action sets (explicit actions only) ----------------------------------------------------
 
 DDB_READ = ("dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:Query")
+DDB_READ_ITEMS = ("dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query")
+DDB_PUT = ("dynamodb:PutItem",)
+DDB_PUT_UPDATE = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 DDB_WRITE = (
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
@@ -87,10 +93,24 @@ KMS_DECRYPT = ("kms:Decrypt",)
 KMS_S3_WRITE = ("kms:Encrypt", "kms:GenerateDataKey")
 KMS_S3_READ_WRITE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 SECRET_READ = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue")
+SECRET_GET = ("secretsmanager:GetSecretValue",)
 S3_PUT = ("s3:PutObject",)
 S3_GET = ("s3:GetObject",)
 S3_LIST = ("s3:ListBucket",)
 EVENTS_PUT = ("events:PutEvents",)
+# What Lambda does with the function's role to attach it to the VPC (the actions of AWS's
+# AWSLambdaVPCAccessExecutionRole). CDK adds that managed policy only to a role it creates
+# itself; these roles are ours, so the statement is added here, on Resource "*" as in AWS's
+# policy (the Describe actions support no resource-level permissions, and Lambda creates and
+# deletes the interfaces as the service, in subnets and groups it picks from the VpcConfig).
+EC2_VPC_ACCESS = (
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:UnassignPrivateIpAddresses",
+)
 LAMBDA_INVOKE = ("lambda:InvokeFunction",)
 
 
@@ -190,15 +210,68 @@ class Compute(Construct):
             portfolio, [tables["portfolio"], tables["audit"]], DDB_READ + DDB_WRITE, data.data_key
         )
         self._tables(portfolio, [tables["cache"]], DDB_READ, data.data_key)
+        # every signed-in request reads its session (GetItem on the Session table)
+        self._tables(portfolio, [tables["session"]], DDB_READ_ITEMS, data.data_key)
         self._objects(
             portfolio, storage.backups_bucket, S3_PUT, C.BACKUP_PREFIXES_WRITTEN_BY_PORTFOLIO
         )
         self._key(portfolio, storage.storage_key, KMS_S3_WRITE)
         self._bus(portfolio, events)
 
-        # The analysis function comes back here with the analysis issue (its handler module
-        # does not exist yet): every table read-only, `secrets.openai_api_key`, the models
-        # bucket read (`storage.models_bucket`, list + get, KMS decrypt), `PutEvents`.
+        analysis = self._function(
+            "analysis",
+            common_env
+            | {
+                "OPENAI_API_KEY_SECRET": secrets.openai_api_key.secret_arn,
+                "OPENAI_MODEL": C.OPENAI_MODEL,
+                # authenticates API requests and checks CSRF tokens, like portfolio
+                "SESSION_SIGNING_SECRET_ARN": secrets.session_signing_key.secret_arn,
+                "MODELS_BUCKET": storage.models_bucket.bucket_name,
+            },
+        )
+        # Seed: "DynamoDB: Read All". Items and queries only (no DescribeTable, no Scan).
+        self._tables(analysis, list(tables.values()), DDB_READ_ITEMS, data.data_key)
+        # Writes: its own job items in the Cache table, and nothing else there. Jobs are
+        # items `cacheKey = "{jobId}#ANALYSIS"`, `timestamp = "job"`; the Cache table also
+        # holds the quotes that every valuation reads, so a condition on the partition key
+        # (dynamodb:LeadingKeys, which needs ForAllValues) keeps this function from writing
+        # or overwriting a quote: only keys ending in `#ANALYSIS` are writable. PutItem
+        # creates a job, UpdateItem claims and finishes it (both conditional writes); no
+        # DeleteItem (the table's TTL expires jobs) and no BatchWriteItem/TransactWriteItems.
+        self._allow(
+            analysis,
+            DDB_PUT_UPDATE,
+            [tables["cache"].table.table_arn],
+            conditions={
+                "ForAllValues:StringLike": {
+                    "dynamodb:LeadingKeys": [f"*{C.ANALYSIS_JOB_KEY_SUFFIX}"]
+                }
+            },
+        )
+        # The analysis audit entry: one PutItem on the Audit table (no update, no delete).
+        self._allow(analysis, DDB_PUT, [tables["audit"].table.table_arn])
+        self._allow(
+            analysis,
+            SECRET_GET,
+            [secrets.openai_api_key.secret_arn, secrets.session_signing_key.secret_arn],
+        )
+        self._key(analysis, secrets.secrets_key, KMS_DECRYPT)
+        self._bucket_list(analysis, storage.models_bucket)
+        self._objects(analysis, storage.models_bucket, S3_GET, ("*",))
+        self._key(analysis, storage.storage_key, KMS_DECRYPT)
+        # Its own events only (AnalysisRequested, AnalysisCompleted, AnalysisFailed): it
+        # cannot publish a portfolio event, which the backup consumer would act on.
+        self._allow(
+            analysis,
+            EVENTS_PUT,
+            [events.bus.event_bus_arn],
+            conditions={
+                "StringEquals": {
+                    "events:source": [C.ANALYSIS_EVENT_SOURCE],
+                    "events:detail-type": list(C.ANALYSIS_EVENT_TYPES),
+                }
+            },
+        )
 
         scheduled = self._function(
             "scheduled",
@@ -288,11 +361,19 @@ class Compute(Construct):
         self._allow(
             function, ("logs:CreateLogStream", "logs:PutLogEvents"), [log_group.log_group_arn]
         )
+        if vpc_options:
+            # Without them Lambda refuses to create the function in the VPC.
+            self._allow(function, EC2_VPC_ACCESS, ["*"])
         wildcard_reason = (
-            "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing)"
-            + (" and the EC2 network-interface actions of a VPC function" if vpc_options else "")
+            "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing, added by CDK)"
+            + (
+                " and the EC2 network-interface actions of a VPC function (those of AWS's "
+                "AWSLambdaVPCAccessExecutionRole)"
+                if vpc_options
+                else ""
+            )
             + " support no resource-level permissions: AWS documents Resource '*' for them; "
-            "CDK adds exactly these statements, no other action is granted on '*'."
+            "no other action is granted on '*'."
         )
         cdk.Validations.of(role).acknowledge(
             cdk.Acknowledgment(
@@ -314,10 +395,16 @@ class Compute(Construct):
     # -- permissions -------------------------------------------------------------------------
 
     def _allow(
-        self, function: lambda_.Function, actions: tuple[str, ...], resources: list[str]
+        self,
+        function: lambda_.Function,
+        actions: tuple[str, ...],
+        resources: list[str],
+        conditions: dict[str, Any] | None = None,
     ) -> None:
         function.add_to_role_policy(
-            iam.PolicyStatement(actions=sorted(set(actions)), resources=resources)
+            iam.PolicyStatement(
+                actions=sorted(set(actions)), resources=resources, conditions=conditions
+            )
         )
 
     def _tables(

@@ -8,6 +8,18 @@
   they live there, not on the custom bus.
 - `add_domain_event_routes`: rules on the custom bus routing domain events to their
   consumers (the event is delivered as is; consumers are idempotent on `detail.eventId`).
+- `AnalysisConsumer`: the rule on the custom bus sending `AnalysisRequested` (source
+  `portfoliowise.analysis`) to the analysis function, with a dead-letter queue of its own
+  where a failed analysis is parked after two retries (see below).
+
+EventBridge invokes a Lambda target asynchronously: the rule's retry policy and
+dead-letter queue cover the *delivery* of the event to Lambda (throttled, function missing);
+a run that fails (an error, a timeout) is retried by Lambda under the function's own
+asynchronous-invocation settings. For the analysis function both are set alike
+(ANALYSIS_RETRY_ATTEMPTS retries, ANALYSIS_MAX_EVENT_AGE_MINUTES), and both end in the
+analysis dead-letter queue: the rule's DLQ for an event that could not be delivered, the
+function's on-failure destination for a run that failed every attempt (its record carries
+the event and the error). The other routes keep Lambda's defaults for failed runs.
 """
 
 from __future__ import annotations
@@ -17,6 +29,7 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -58,22 +71,30 @@ class Events(Construct):
             event_pattern=events.EventPattern(source=events.Match.prefix(c.EVENT_SOURCE_PREFIX)),
             retention=cdk.Duration.days(c.EVENT_ARCHIVE_RETENTION_DAYS),
         )
-        # SQS-managed encryption: EventBridge can write to it without a key policy, and it
-        # costs no KMS key (the messages are events already kept in the archive).
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(
             self,
             "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=cdk.Duration.days(c.DLQ_RETENTION_DAYS),
-        )
-        cdk.Validations.of(self.dead_letter_queue).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions::AwsSolutions-SQS3",
-                reason="This queue is itself the dead-letter queue of the event rule targets.",
-            )
+            "This queue is itself the dead-letter queue of the event rule targets.",
         )
         self.refs = EventRefs(bus=self.bus)
+
+
+def dead_letter_queue(scope: Construct, construct_id: str, why: str) -> sqs.Queue:
+    """A dead-letter queue: SQS-managed encryption (EventBridge and Lambda can write to it
+    without a key policy, and it costs no KMS key: the messages are events already kept in
+    the archive), TLS only, kept DLQ_RETENTION_DAYS. `why` says whose dead letters it holds
+    (cdk-nag asks every queue for a dead-letter queue of its own)."""
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=cdk.Duration.days(c.DLQ_RETENTION_DAYS),
+    )
+    cdk.Validations.of(queue).acknowledge(
+        cdk.Acknowledgment(id="AwsSolutions::AwsSolutions-SQS3", reason=why)
+    )
+    return queue
 
 
 def _target(
@@ -135,3 +156,63 @@ def add_domain_event_routes(
         rule.add_target(_target(function, events_))
         rules[route] = rule
     return rules
+
+
+class AnalysisConsumer(Construct):
+    """`AnalysisRequested` on the custom bus -> the analysis function: retried
+    ANALYSIS_RETRY_ATTEMPTS times, then parked in `.dead_letter_queue` (see the module
+    docstring for the two kinds of retry)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, events_: Events, function: lambda_.Function
+    ) -> None:
+        super().__init__(scope, construct_id)
+        max_age = cdk.Duration.minutes(c.ANALYSIS_MAX_EVENT_AGE_MINUTES)
+        self.dead_letter_queue = dead_letter_queue(
+            self,
+            "DeadLetterQueue",
+            "This queue is itself the dead-letter queue of the analysis rule's target and the "
+            "on-failure destination of the analysis function's asynchronous runs.",
+        )
+        self.rule = events.Rule(
+            self,
+            "Requested",
+            event_bus=events_.bus,
+            description=f"{c.ANALYSIS_REQUESTED} -> the analysis function",
+            event_pattern=events.EventPattern(
+                source=[c.ANALYSIS_EVENT_SOURCE], detail_type=[c.ANALYSIS_REQUESTED]
+            ),
+        )
+        # Delivery of the event to Lambda.
+        self.rule.add_target(
+            targets.LambdaFunction(
+                function,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=c.ANALYSIS_RETRY_ATTEMPTS,
+                max_event_age=max_age,
+            )
+        )
+        # Runs that fail: Lambda's asynchronous retries, then the on-failure destination,
+        # which Lambda writes with the function's role (SendMessage on this queue only).
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage"], resources=[self.dead_letter_queue.queue_arn]
+            )
+        )
+        self.async_invoke = lambda_.CfnEventInvokeConfig(
+            self,
+            "AsyncInvoke",
+            function_name=function.function_name,
+            qualifier="$LATEST",
+            maximum_retry_attempts=c.ANALYSIS_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=int(max_age.to_seconds()),
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
+                    destination=self.dead_letter_queue.queue_arn
+                )
+            ),
+        )
+        # Lambda checks that the role may send to the destination when the setting is made.
+        role = function.role
+        if role is not None:
+            self.async_invoke.node.add_dependency(role)

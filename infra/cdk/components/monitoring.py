@@ -24,8 +24,10 @@ console logs. No function writes to it yet: `POST /client-logs` has no code, so 
 granted access; the issue that builds that route grants the portfolio function write access
 (`self.custom_log_group.grant_write(...)`) and passes the group's name as `CLIENT_LOG_GROUP`.
 
-Alarms and widgets follow the deployed functions (`compute.functions`): the AI analysis
-function gets its own when the analysis issue adds it back.
+Alarms and widgets follow the deployed functions (`compute.functions`, the analysis
+function included: error rate, duration > 50 % of its 60 s timeout, memory > 80 % of 512 MB).
+The dead-letter queues (events.py) have no alarm: neither the rule targets' queue nor the
+analysis queue.
 """
 
 from __future__ import annotations

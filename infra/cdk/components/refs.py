@@ -21,7 +21,7 @@ from aws_cdk import aws_sns as sns
 class NetworkRefs:
     vpc: ec2.IVpc
     lambda_security_group: ec2.ISecurityGroup
-    # False with NAT mode "none": only the market function leaves the VPC for the internet.
+    # False with NAT mode "none": the functions of LAMBDA_NEEDS_INTERNET leave the VPC.
     private_subnets_have_internet: bool
 
 
@@ -39,8 +39,7 @@ class StorageRefs:
     static_bucket: s3.IBucket
     backups_bucket: s3.IBucket
     logs_bucket: s3.IBucket
-    # for the AI analysis function (seed: "S3: Read Models"), which the analysis issue adds
-    models_bucket: s3.IBucket
+    models_bucket: s3.IBucket  # read by the analysis function (seed: "S3: Read Models")
     storage_key: kms.IKey
 
 
@@ -60,7 +59,8 @@ class EventRefs:
 
 @dataclass(frozen=True)
 class ComputeRefs:
-    # keys: constants.LAMBDA_FUNCTION_NAMES ("market", "auth", "portfolio", "scheduled")
+    # keys: constants.LAMBDA_FUNCTION_NAMES ("market", "auth", "portfolio", "analysis",
+    # "scheduled")
     functions: dict[str, lambda_.IFunction]
 
 

@@ -10,7 +10,8 @@ second of their write)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from portfoliowise.adapters.dynamodb.batch import Backoff, batch_write
@@ -27,6 +28,7 @@ from portfoliowise.adapters.dynamodb.errors import translated
 from portfoliowise.adapters.dynamodb.schema import AUDIT_PK, AUDIT_SK, TTL_ATTRIBUTE
 from portfoliowise.adapters.dynamodb.tables import TableNames
 from portfoliowise.domain.audit import AuditEntry
+from portfoliowise.domain.errors import ConflictError
 from portfoliowise.domain.ports import Clock
 
 if TYPE_CHECKING:
@@ -64,6 +66,9 @@ def audit_entry_from_item(item: Mapping[str, Any]) -> AuditEntry:
     return AuditEntry.from_json(data)
 
 
+MAX_KEY_ATTEMPTS = 8
+
+
 def audit_put(table: str, entry: AuditEntry) -> TransactWriteItemTypeDef:
     """The transaction item writing `entry`, refused if its key is taken: two writes of one
     user in the same microsecond must not overwrite each other's entry."""
@@ -94,14 +99,38 @@ class DynamoAuditLog:
         self._backoff = backoff or Backoff()
 
     def record(self, entries: Sequence[AuditEntry]) -> None:
-        """Entries not tied to a portfolio write (sign-in, sign-out): BatchWriteItem, 25 a
-        request."""
+        """Entries not tied to a portfolio write (sign-in, sign-out, an analysis). One entry
+        is one conditional PutItem (all a function granted `PutItem` alone may do: IAM
+        cannot limit BatchWriteItem to puts); more are BatchWriteItem, 25 a request."""
+        if len(entries) == 1:
+            self._put_one(entries[0])
+            return
         batch_write(
             self._client,
             self._table,
             [{"PutRequest": {"Item": audit_item(entry)}} for entry in entries],
             self._backoff,
         )
+
+    def _put_one(self, entry: AuditEntry) -> None:
+        """One conditional PutItem. The key (`timestamp#userId`) may be taken by another
+        entry of the user in the same microsecond: the entry then moves on a microsecond,
+        as `audit_entries` orders the entries of one command."""
+        for _ in range(MAX_KEY_ATTEMPTS):
+            put = audit_put(self._table, entry)["Put"]
+            with translated(f"recording {entry.action} of {entry.user_id}"):
+                try:
+                    self._client.put_item(
+                        TableName=put["TableName"],
+                        Item=put["Item"],
+                        ConditionExpression=put["ConditionExpression"],
+                        ExpressionAttributeNames=put["ExpressionAttributeNames"],
+                    )
+                    return
+                except self._client.exceptions.ConditionalCheckFailedException:
+                    moved = entry.timestamp + timedelta(microseconds=1)
+                    entry = replace(entry, timestamp=moved, date=moved.strftime("%Y-%m-%d"))
+        raise ConflictError(f"no free audit key for {entry.user_id} near {entry.timestamp}")
 
     def for_user(self, user_id: str, since: datetime, until: datetime) -> list[AuditEntry]:
         """Query `userId-date-index` on the UTC dates of [since, until], then keep the
