@@ -181,6 +181,10 @@ PORTFOLIO_EVENT_TYPES = (
 ANALYSIS_EVENT_SOURCE = "portfoliowise.analysis"
 ANALYSIS_REQUESTED = "AnalysisRequested"
 ANALYSIS_EVENT_TYPES = (ANALYSIS_REQUESTED, "AnalysisCompleted", "AnalysisFailed")
+# The jobs context (src/portfoliowise/domain/job_events.py): the scheduled function publishes
+# one `JobCompleted` per run of a job, with its counts; no consumer yet (the archive keeps them).
+JOB_EVENT_SOURCE = "portfoliowise.jobs"
+JOB_EVENT_TYPES = ("JobCompleted",)
 # How a failed analysis is retried, then parked in its own dead-letter queue (ours). Lambda
 # retries an asynchronous invocation that failed at most twice, one minute and then two
 # minutes later; a job claimed by a run that failed stays claimed for its lease
@@ -323,10 +327,13 @@ ALARM_LATENCY_MS = 2000  # latency > 2 s
 ALARM_CACHE_MISS_PERCENT = 50  # cache miss > 50 %
 ALARM_MEMORY_PERCENT = 80  # memory > 80 %
 # Info: thresholds of "large portfolio change" and "unusual activity" (the seed names the
-# alarms only): a change of 1,000,000 JPY-equivalent in one update, and 100 portfolio writes
-# by one user within 5 minutes (the application emits the counter when it sees it).
-INFO_LARGE_PORTFOLIO_CHANGE_JPY = 1_000_000
-INFO_UNUSUAL_ACTIVITY_WRITES_PER_5_MIN = 100
+# alarms only). The code decides and counts them (src/portfoliowise/domain/signals.py,
+# LARGE_CHANGE_PERCENT and UNUSUAL_WRITES_PER_HOUR, which a test compares with these): a
+# valuation total more than 10 % away from the previous valuation, and more than 100
+# portfolio writes by one user within an hour. The alarms fire on any occurrence of the
+# counter; these numbers only describe them.
+INFO_LARGE_PORTFOLIO_CHANGE_PERCENT = 10
+INFO_UNUSUAL_ACTIVITY_WRITES_PER_HOUR = 100
 
 # Custom metrics the code emits (EMF, namespace METRICS_NAMESPACE, dimension "service" = the
 # function's POWERTOOLS_SERVICE_NAME unless noted).

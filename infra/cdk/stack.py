@@ -82,6 +82,8 @@ class PortfolioWiseStack(cdk.Stack):
             api=self.api.refs,
             data=foundation.data.refs,
         )
+        # The auth and portfolio functions publish their signals to the info topic.
+        self.compute.publish_signals(self.monitoring.topics.info, self.monitoring.topic_key)
 
         # Only the functions that write backups may write to the backups bucket (seed §4).
         writers = [compute_refs.functions[name].role for name in ("portfolio", "scheduled")]

@@ -16,6 +16,7 @@ from portfoliowise.adapters.dynamodb import (
     DynamoPortfolioRepository,
     DynamoQuoteCache,
     DynamoSessionStore,
+    DynamoUserRegistry,
     TableNames,
     create_tables,
     dynamodb_client,
@@ -35,4 +36,5 @@ def dynamodb_stores(clock: FixedClock, tmp_path: Path) -> Iterator[Stores]:
             DynamoSessionStore(client, names),
             DynamoQuoteCache(client, names, clock),
             DynamoAnalysisJobs(client, names, clock),
+            users=DynamoUserRegistry(client, names, clock),
         )

@@ -23,6 +23,7 @@ def sqlite_stores(clock: FixedClock, tmp_path: Path) -> Iterator[Stores]:
             stores.sessions,
             stores.quotes,
             stores.analysis_jobs,
+            users=stores.users,
         )
     finally:
         stores.close()

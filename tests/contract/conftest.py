@@ -21,6 +21,7 @@ def _memory(clock: FixedClock, tmp_path: Path) -> Iterator[Stores]:
         InMemoryPortfolioRepository,
         InMemoryQuoteCache,
         InMemorySessionStore,
+        InMemoryUserRegistry,
     )
 
     audit = InMemoryAuditLog(clock)
@@ -32,6 +33,7 @@ def _memory(clock: FixedClock, tmp_path: Path) -> Iterator[Stores]:
         InMemorySessionStore(),
         InMemoryQuoteCache(clock),
         InMemoryAnalysisJobs(clock),
+        users=InMemoryUserRegistry(),
     )
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from portfoliowise.adapters.clock import FixedClock
 from portfoliowise.domain.analysis_jobs import AnalysisJobs
 from portfoliowise.domain.ports import AuditLog, PortfolioRepository, QuoteCache, SessionStore
+from portfoliowise.domain.users import UserRegistry
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -21,3 +22,4 @@ class Stores:
     sessions: SessionStore
     quotes: QuoteCache
     analysis_jobs: AnalysisJobs
+    users: UserRegistry

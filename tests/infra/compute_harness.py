@@ -189,6 +189,7 @@ def synth(nat_mode: str = C.NAT_MODE_SINGLE, alarm_email: str | None = "ops@exam
         api=api.refs,
         data=refs["data"],
     )
+    compute.publish_signals(monitoring.topics.info, monitoring.topic_key)  # as the stack does
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     try:
         app.synth()

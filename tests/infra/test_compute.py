@@ -257,6 +257,37 @@ def test_analysis_role_is_exactly_the_seeds_read_all_plus_its_own_writes() -> No
     assert _statement_set("analysis") == expected
 
 
+def test_scheduled_publishes_only_its_job_events() -> None:
+    """`PutEvents` on the bus for `portfoliowise.jobs` / `JobCompleted` only: the scheduled
+    function cannot publish a portfolio event (which it consumes itself)."""
+    puts = [
+        statement
+        for statement in _policy_statements("scheduled")
+        if "events:PutEvents" in json.dumps(statement["Action"])
+    ]
+    assert [(s["Action"], _normal(s["Resource"]), s.get("Condition")) for s in puts] == [
+        (
+            "events:PutEvents",
+            _logical("Bus"),
+            {
+                "StringEquals": {
+                    "events:source": ["portfoliowise.jobs"],
+                    "events:detail-type": ["JobCompleted"],
+                }
+            },
+        )
+    ]
+
+
+def test_the_job_event_constants_are_the_codes() -> None:
+    from datetime import UTC, datetime
+
+    from portfoliowise.domain.job_events import JobCompleted
+
+    event = JobCompleted(job="backup", occurred_at=datetime(2026, 11, 29, tzinfo=UTC))
+    assert (event.source, event.name) == (C.JOB_EVENT_SOURCE, *C.JOB_EVENT_TYPES)
+
+
 def test_analysis_writes_only_its_job_items_and_its_audit_entry() -> None:
     written: dict[str, list[dict[str, Any]]] = {}
     for statement in _policy_statements("analysis"):

@@ -21,9 +21,14 @@ Roles (seed section 3, narrowed to what the code does; no wildcard action anywhe
   29 s: a request is a job and an `AnalysisRequested` event, which this function consumes).
 - scheduled: "DynamoDB: Admin / S3: Admin / Lambda: Invoke" narrowed to what the three jobs
   do: read every table and delete expired items (cleanup), read the portfolios and write/read
-  the backups bucket (backup), invoke the market function (cache warm).
-The seed's "SNS: Publish" for portfolio is covered by the info alarms on EMF metrics (see
-monitoring.py): the function publishes no message itself, so its role gets no SNS action.
+  the backups bucket (backup), invoke the market function (cache warm); `PutEvents` on the
+  bus for its `portfoliowise.jobs` events only (`JobCompleted`, one per run).
+- signals (seed: "SNS: Publish" for portfolio): the auth and portfolio functions publish the
+  signals of src/portfoliowise/domain/signals.py (sign-ups; large portfolio changes, unusual
+  activity) to the info topic of monitoring.py, named by INFO_TOPIC_ARN: `sns:Publish` on
+  that topic only, and `kms:GenerateDataKey`/`kms:Decrypt` on the topics' key (SNS encrypts
+  the message with it as the publisher). Monitoring is built after compute, so the stack
+  calls `publish_signals` once the topic exists; no other function may publish to it.
 
 Network: functions run in the private subnets with the Lambda security group. When the
 private subnets have no route to the internet (NAT mode "none"), the functions that must reach
@@ -47,6 +52,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.cdk import constants as C
@@ -112,6 +118,12 @@ EC2_VPC_ACCESS = (
     "ec2:UnassignPrivateIpAddresses",
 )
 LAMBDA_INVOKE = ("lambda:InvokeFunction",)
+SNS_PUBLISH = ("sns:Publish",)
+# Publishing to a KMS-encrypted topic (SNS's documented publisher permissions, with the exact
+# action: GenerateDataKey is what SNS calls, and no wildcard action is granted anywhere).
+KMS_SNS_PUBLISH = ("kms:Decrypt", "kms:GenerateDataKey")
+# The functions whose use cases emit signals (handlers/lambdas/{auth,portfolio}.py).
+SIGNAL_PUBLISHERS = ("auth", "portfolio")
 
 
 @dataclass(frozen=True)
@@ -297,8 +309,29 @@ class Compute(Construct):
         )
         self._key(scheduled, storage.storage_key, KMS_S3_READ_WRITE)
         self._allow(scheduled, LAMBDA_INVOKE, [market.function_arn])
+        # Its own events only (JobCompleted): it cannot publish a portfolio event.
+        self._allow(
+            scheduled,
+            EVENTS_PUT,
+            [events.bus.event_bus_arn],
+            conditions={
+                "StringEquals": {
+                    "events:source": [C.JOB_EVENT_SOURCE],
+                    "events:detail-type": list(C.JOB_EVENT_TYPES),
+                }
+            },
+        )
 
         self.refs = ComputeRefs(functions=dict(self.functions))
+
+    def publish_signals(self, topic: sns.ITopic, key: kms.IKey) -> None:
+        """Let the signal publishers (auth, portfolio) publish to `topic` (the info topic),
+        encrypted with `key`, and tell them its ARN (`INFO_TOPIC_ARN`)."""
+        for name in SIGNAL_PUBLISHERS:
+            function = self.functions[name]
+            function.add_environment("INFO_TOPIC_ARN", topic.topic_arn)
+            self._allow(function, SNS_PUBLISH, [topic.topic_arn])
+            self._key(function, key, KMS_SNS_PUBLISH)
 
     # -- construction ------------------------------------------------------------------------
 

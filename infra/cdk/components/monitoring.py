@@ -10,8 +10,12 @@ Alarms and their thresholds (constants.py, "Monitoring"):
   (CacheHits + CacheMisses), EMF metrics of the market function); per function, memory > 80 %
   of its size (the `Max Memory Used` of Lambda's REPORT line, extracted by a metric filter on
   the function's log group: Lambda publishes no memory metric without Lambda Insights).
-- info: new sign-up, large portfolio change, unusual activity: any occurrence of the EMF
-  counters `SignUps`, `LargePortfolioChanges`, `UnusualActivity` within 5 minutes.
+- info: new sign-up, large portfolio change (a valuation more than 10 % away from the
+  previous one), unusual activity (more than 100 writes by one user in an hour): any
+  occurrence of the EMF counters `SignUps`, `LargePortfolioChanges`, `UnusualActivity`
+  within 5 minutes. They are the `SignalKind` values of src/portfoliowise/domain/signals.py:
+  the auth and portfolio functions count each signal they emit (and publish it to the info
+  topic themselves, see compute.py `publish_signals`).
 
 The application emits these metrics in Embedded Metric Format (Powertools Metrics) in the
 namespace `PortfolioWise` with the dimension `service` = its POWERTOOLS_SERVICE_NAME
@@ -274,16 +278,16 @@ class Monitoring(Construct):
                 "LargePortfolioChange",
                 C.METRIC_LARGE_PORTFOLIO_CHANGES,
                 "portfolio",
-                "a portfolio changed by more than "
-                f"{C.INFO_LARGE_PORTFOLIO_CHANGE_JPY:,} JPY in one update",
+                "a portfolio's value moved by more than "
+                f"{C.INFO_LARGE_PORTFOLIO_CHANGE_PERCENT} % between two valuations",
             ),
             (
                 "UnusualActivity",
                 C.METRIC_UNUSUAL_ACTIVITY,
                 "portfolio",
                 "unusual activity (more than "
-                f"{C.INFO_UNUSUAL_ACTIVITY_WRITES_PER_5_MIN} portfolio writes by one user "
-                "in 5 minutes)",
+                f"{C.INFO_UNUSUAL_ACTIVITY_WRITES_PER_HOUR} portfolio writes by one user "
+                "in an hour)",
             ),
         ):
             self._alarm(

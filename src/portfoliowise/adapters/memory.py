@@ -19,15 +19,21 @@ from portfoliowise.domain.analysis import (
 )
 from portfoliowise.domain.analysis_jobs import CLAIM_LEASE, AnalysisJob, JobStatus
 from portfoliowise.domain.audit import AuditEntry
-from portfoliowise.domain.errors import ConflictError, NotFoundError, SourceUnavailable
+from portfoliowise.domain.errors import (
+    ConflictError,
+    CurrencyMismatchError,
+    NotFoundError,
+    SourceUnavailable,
+)
 from portfoliowise.domain.events import DomainEvent, JsonValue
 from portfoliowise.domain.fx import FxRate
 from portfoliowise.domain.instruments import Instrument, parse_symbol
-from portfoliowise.domain.money import Currency
+from portfoliowise.domain.money import Currency, Money
 from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.ports import CachedQuote, Clock
 from portfoliowise.domain.quotes import QUOTE_KEPT_FOR, Quote
 from portfoliowise.domain.sessions import Session
+from portfoliowise.domain.signals import Signal
 
 
 class InMemoryAuditLog:
@@ -59,6 +65,7 @@ class InMemoryPortfolioRepository:
     def __init__(self, audit: InMemoryAuditLog | None = None) -> None:
         self.audit = audit or InMemoryAuditLog()
         self._rows: dict[tuple[str, str], dict[str, JsonValue]] = {}
+        self._valuations: dict[tuple[str, str], tuple[Money, datetime]] = {}
         self._lock = threading.Lock()
 
     def get(self, user_id: str, portfolio_id: str) -> Portfolio:
@@ -100,10 +107,28 @@ class InMemoryPortfolioRepository:
                 )
             if portfolio.deleted:
                 del self._rows[key]
+                self._valuations.pop(key, None)
                 self.audit.record(audit)
                 portfolio.version += 1
                 return
             self._write(key, portfolio, audit)
+
+    def record_valuation(
+        self, user_id: str, portfolio_id: str, total: Money, at: datetime
+    ) -> Money | None:
+        key = (user_id, portfolio_id)
+        with self._lock:
+            row = self._rows.get(key)
+            if row is None:
+                raise NotFoundError(f"portfolio {portfolio_id} not found")
+            if total.currency.code != row["baseCurrency"]:
+                raise CurrencyMismatchError(
+                    f"portfolio {portfolio_id} is valued in {row['baseCurrency']}, "
+                    f"not {total.currency.code}"
+                )
+            previous = self._valuations.get(key)
+            self._valuations[key] = (total, at)
+        return None if previous is None else previous[0]
 
     def all_portfolios(self) -> Iterator[Portfolio]:
         with self._lock:
@@ -127,6 +152,7 @@ class InMemoryPortfolioRepository:
         snapshot = portfolio.to_json()
         snapshot["version"] = portfolio.version + 1
         self._rows[key] = snapshot
+        self._valuations.pop(key, None)  # it valued what this write replaced
         self.audit.record(audit)
         portfolio.version += 1
 
@@ -324,3 +350,28 @@ def _json_copy(report: dict[str, Any] | None) -> dict[str, Any] | None:
     """What a store that keeps the report as JSON text gives back (tuples become lists;
     a value JSON cannot hold fails here as it would there)."""
     return None if report is None else dict(json.loads(json.dumps(report)))
+
+
+class RecordedSignals:
+    """`Signals` that keeps what was emitted (tests)."""
+
+    def __init__(self) -> None:
+        self.emitted: list[Signal] = []
+
+    def emit(self, signal: Signal) -> None:
+        self.emitted.append(signal)
+
+
+class InMemoryUserRegistry:
+    """`UserRegistry` in process memory: the users seen, with when each was first seen."""
+
+    def __init__(self) -> None:
+        self.first_seen_at: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def first_seen(self, user_id: str, at: datetime) -> bool:
+        with self._lock:
+            if user_id in self.first_seen_at:
+                return False
+            self.first_seen_at[user_id] = at
+            return True

@@ -16,6 +16,10 @@ Decisions, so that the handlers and adapters need not make them:
 - Failed sign-ins (the provider refused the code or token) count against the client IP; when
   the limiter says the IP is blocked, sign-in answers `RateLimited` before calling the
   provider. A provider outage (`SourceUnavailable`) is not the client's failure.
+- Every successful sign-in (Google or dev login) tells the `UserRegistry` the user was
+  seen; the first time ever is a sign-up: a `SignUps` signal for the operators (a hash of
+  the user id and the provider, never the e-mail or the id) and `SignedIn.new_user`. A
+  registry that cannot answer does not fail the sign-in: it is logged, and nobody is new.
 
 Standard library only: the ports are in `portfoliowise.domain.ports`."""
 
@@ -34,7 +38,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from portfoliowise.domain.errors import Forbidden, RateLimited, Unauthenticated, ValidationError
+from portfoliowise.domain.errors import (
+    Forbidden,
+    RateLimited,
+    SourceUnavailable,
+    Unauthenticated,
+    ValidationError,
+)
 from portfoliowise.domain.ports import (
     AttemptLimiter,
     Clock,
@@ -43,6 +53,8 @@ from portfoliowise.domain.ports import (
     TokenCipher,
 )
 from portfoliowise.domain.sessions import SESSION_TTL, Session
+from portfoliowise.domain.signals import Signal, SignalKind, Signals, subject_of
+from portfoliowise.domain.users import UserRegistry
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +102,7 @@ class SignedIn:
     email: str
     csrf_token: str
     expires_at: datetime
+    new_user: bool = False  # the user's first sign-in ever (a sign-up)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +257,8 @@ class AuthService:
         csrf: CsrfTokens,
         dev_login_enabled: bool = False,
         session_ttl: timedelta = SESSION_TTL,
+        users: UserRegistry | None = None,
+        signals: Signals | None = None,
     ) -> None:
         self._sessions = sessions
         self._identity = identity
@@ -253,6 +268,8 @@ class AuthService:
         self._csrf = csrf
         self._dev_login_enabled = dev_login_enabled
         self._ttl = session_ttl
+        self._users = users
+        self._signals = signals
         self.authenticator = SessionAuthenticator(sessions, clock, csrf)
 
     @property
@@ -288,7 +305,7 @@ class AuthService:
             if identity.refresh_token
             else b""
         )
-        return self._open(user_id, identity.email, access, refresh)
+        return self._open(user_id, identity.email, access, refresh, identity.provider)
 
     def dev_login(self, email: str) -> SignedIn:
         """A session for `email` without any provider: local development only. `Forbidden`
@@ -299,7 +316,7 @@ class AuthService:
         local, at, domain = normalized.partition("@")
         if not (local and at and "." in domain) or len(normalized) > _MAX_EMAIL_LENGTH:
             raise ValidationError("an email address is needed")
-        return self._open(f"dev:{normalized}", normalized, b"", b"")
+        return self._open(f"dev:{normalized}", normalized, b"", b"", "dev")
 
     def session_info(self, cookie_header: str | None) -> SessionInfo:
         """Who is signed in, with the CSRF token to send back; `Unauthenticated` if nobody."""
@@ -324,9 +341,12 @@ class AuthService:
             raise Forbidden("missing or wrong CSRF token")
         self._sessions.delete(hashed)
 
-    def _open(self, user_id: str, email: str, access: bytes, refresh: bytes) -> SignedIn:
+    def _open(
+        self, user_id: str, email: str, access: bytes, refresh: bytes, provider: str
+    ) -> SignedIn:
         session_id = new_session_id()
-        expires_at = self._clock.now() + self._ttl
+        now = self._clock.now()
+        expires_at = now + self._ttl
         self._sessions.put(
             Session(
                 session_hash=session_hash(session_id),
@@ -342,7 +362,26 @@ class AuthService:
             email=email,
             csrf_token=self._csrf.issue(session_id),
             expires_at=expires_at,
+            new_user=self._sign_up(user_id, provider, now),
         )
+
+    def _sign_up(self, user_id: str, provider: str, now: datetime) -> bool:
+        """Record that the user was seen; on the first time ever, emit a sign-up signal."""
+        if self._users is None:
+            return False
+        try:
+            new = self._users.first_seen(user_id, now)
+        except SourceUnavailable as exc:
+            log.warning(
+                "recording the user failed; sign-up not detected",
+                extra={"subject": subject_of(user_id), "reason": str(exc)},
+            )
+            return False
+        if new and self._signals is not None:
+            self._signals.emit(
+                Signal(SignalKind.SIGN_UP, subject_of(user_id), now, {"provider": provider})
+            )
+        return new
 
 
 class InMemoryAttemptLimiter:

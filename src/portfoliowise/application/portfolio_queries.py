@@ -1,19 +1,33 @@
 """Reading a portfolio: list, one, its valuation, its allocation and drift, and a plan
 for an additional investment. Prices come through `pricing` (one rule for what a
 portfolio needs priced); the market service behind it is the live chain or the cache only,
-as the runtime decides."""
+as the runtime decides.
+
+With `signals`, a complete valuation in the portfolio's base currency is also kept as its
+latest total (`PortfolioRepository.record_valuation`: one extra write per valuation, an
+UpdateItem of the portfolio item in AWS), and a move of more than `large_change_percent`
+from the total kept before is signalled to the operators (`LARGE_PORTFOLIO_CHANGE`)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from portfoliowise.application.pricing import QuoteService, price_portfolio
 from portfoliowise.domain.allocation import AllocationSlice, Dimension, TargetDrift, allocation
 from portfoliowise.domain.allocation import drift as drift_of
-from portfoliowise.domain.money import Currency, Money
+from portfoliowise.domain.errors import NotFoundError
+from portfoliowise.domain.money import Currency, Money, quantize
 from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.ports import Clock, PortfolioRepository
+from portfoliowise.domain.signals import (
+    LARGE_CHANGE_PERCENT,
+    Signal,
+    SignalKind,
+    Signals,
+    subject_of,
+)
 from portfoliowise.domain.simulation import (
     Simulation,
     SimulationMode,
@@ -21,6 +35,10 @@ from portfoliowise.domain.simulation import (
     simulate,
 )
 from portfoliowise.domain.valuation import Valuation, value_portfolio
+
+log = logging.getLogger(__name__)
+
+_PERCENT_PLACES = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +59,8 @@ class PortfolioQueries:
     repository: PortfolioRepository
     market: QuoteService
     clock: Clock
+    signals: Signals | None = None
+    large_change_percent: Decimal = LARGE_CHANGE_PERCENT
 
     def list(self, user_id: str) -> list[Portfolio]:
         return self.repository.list_for_user(user_id)
@@ -50,9 +70,53 @@ class PortfolioQueries:
 
     def _value(self, portfolio: Portfolio, currency: Currency) -> Valuation:
         prices = price_portfolio(self.market, portfolio, currency)
-        return value_portfolio(
+        result = value_portfolio(
             portfolio, prices.quotes, prices.rates, at=self.clock.now(), currency=currency
         )
+        self._watch(portfolio, result)
+        return result
+
+    def _watch(self, portfolio: Portfolio, valuation: Valuation) -> None:
+        """Keep a complete base-currency total and signal a large move from the one kept
+        before. Never fails the valuation: a store failure is logged, a portfolio deleted
+        meanwhile is ignored. Without `signals` nothing is kept (no write on a read)."""
+        if (
+            self.signals is None
+            or valuation.currency != portfolio.base_currency
+            or not valuation.complete
+        ):
+            return
+        after = valuation.total.rounded()
+        try:
+            before = self.repository.record_valuation(
+                portfolio.user_id, portfolio.portfolio_id, after, valuation.at
+            )
+            if before is None or before.is_zero():
+                return  # the first valuation (since the last change), or no base to compare
+            percent = (after.amount - before.amount) / before.amount * 100
+            if abs(percent) <= self.large_change_percent:
+                return
+            self.signals.emit(
+                Signal(
+                    SignalKind.LARGE_PORTFOLIO_CHANGE,
+                    subject_of(portfolio.user_id),
+                    valuation.at,
+                    {
+                        "portfolioId": portfolio.portfolio_id,
+                        "percent": str(quantize(percent, _PERCENT_PLACES, ROUND_HALF_UP)),
+                        "before": str(before.rounded().amount),
+                        "after": str(after.amount),
+                        "currency": after.currency.code,
+                    },
+                )
+            )
+        except NotFoundError:
+            log.info("portfolio %s was deleted while being valued", portfolio.portfolio_id)
+        except Exception:
+            log.exception(
+                "the valuation of portfolio %s was not kept or not signalled",
+                portfolio.portfolio_id,
+            )
 
     def valuation(
         self, user_id: str, portfolio_id: str, currency: str | None = None

@@ -14,7 +14,7 @@ from portfoliowise.domain.events import DomainEvent
 from portfoliowise.domain.fx import FxRate
 from portfoliowise.domain.instruments import Instrument
 from portfoliowise.domain.market import DailyHistory, ListedIssue
-from portfoliowise.domain.money import Currency
+from portfoliowise.domain.money import Currency, Money
 from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.quotes import Quote
 from portfoliowise.domain.sessions import Session
@@ -54,6 +54,18 @@ class PortfolioRepository(Protocol):
 
     def all_portfolios(self) -> Iterator[Portfolio]:
         """Every user's portfolios, for the backup job only (a paginated full read)."""
+        ...
+
+    def record_valuation(
+        self, user_id: str, portfolio_id: str, total: Money, at: datetime
+    ) -> Money | None:
+        """Keep `total` (the portfolio's whole value in its base currency, valued at `at`)
+        as its latest valuation and return the one kept before, or None when there is none
+        (one round trip where the store allows). Not a change of the portfolio: `version`
+        and `updatedAt` stay, it never conflicts with a change, and it is not audited. A
+        change of the portfolio (`add`, `save`, `restore`) forgets the kept valuation, which
+        valued other holdings or another base currency. `NotFoundError` for a missing or
+        deleted portfolio; `CurrencyMismatchError` for a total in another currency."""
         ...
 
     def restore(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:

@@ -39,6 +39,8 @@ from portfoliowise.domain.ports import (
     SessionStore,
     TokenCipher,
 )
+from portfoliowise.domain.signals import Signals
+from portfoliowise.domain.users import UserRegistry
 from portfoliowise.handlers.api.app import ApiResolver
 from portfoliowise.handlers.api.errors import register_error_handlers
 from portfoliowise.handlers.settings import AuthSettings
@@ -217,8 +219,11 @@ def build_auth_service(
     secrets_client: SecretsManagerClient | None = None,
     kms_client: KMSClient | None = None,
     limiter: AttemptLimiter | None = None,
+    users: UserRegistry | None = None,
+    signals: Signals | None = None,
 ) -> AuthService:
-    """The sign-in use cases, wired from `settings`."""
+    """The sign-in use cases, wired from `settings`. With `users`, a user's first sign-in
+    is told apart (a sign-up), and with `signals` too it emits a `SignUps` signal."""
     if limiter is None:
         window = timedelta(seconds=settings.window_seconds)
         limiter = InMemoryAttemptLimiter(max_failures=settings.max_failures, window=window)
@@ -230,6 +235,8 @@ def build_auth_service(
         clock=clock,
         csrf=csrf_tokens(settings, secrets_client=secrets_client),
         dev_login_enabled=settings.dev_login,
+        users=users,
+        signals=signals,
     )
 
 

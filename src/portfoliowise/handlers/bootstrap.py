@@ -81,7 +81,8 @@ def local_api(container: Container) -> ApiResolver:
 
 
 def scheduled_jobs(container: Container) -> dict[str, Job]:
-    """The jobs of `SCHEDULES`: the same functions in Lambda and in the local scheduler."""
+    """The jobs of `SCHEDULES`: the same functions in Lambda and in the local scheduler,
+    each run announced with a `JobCompleted` on the container's event publisher."""
     from portfoliowise.application.scheduled_jobs import Purge
     from portfoliowise.handlers.jobs import build_jobs
 
@@ -102,4 +103,5 @@ def scheduled_jobs(container: Container) -> dict[str, Job]:
         warmer=container.warmer(),
         clock=container.clock(),
         purges=purges,
+        events=container.events(),
     )

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
         QuoteCache,
         SessionStore,
     )
+    from portfoliowise.domain.signals import Signals
+    from portfoliowise.domain.users import UserRegistry
 
 BACKUPS_DIR = "backups"  # the local mirror of the backups bucket, inside the data dir
 
@@ -245,15 +247,53 @@ def _authenticator(
 
 
 def _auth_service(
-    settings: Settings, sessions: SessionStore, clock: Clock, limiter: AttemptLimiter
+    settings: Settings,
+    sessions: SessionStore,
+    clock: Clock,
+    limiter: AttemptLimiter,
+    users: UserRegistry,
+    signals: Signals,
 ) -> AuthService:
     from portfoliowise.handlers.auth_wiring import build_auth_service
 
-    return build_auth_service(settings.auth, sessions, clock, limiter=limiter)
+    return build_auth_service(
+        settings.auth, sessions, clock, limiter=limiter, users=users, signals=signals
+    )
+
+
+def _dynamo_users(client: Any, names: TableNames, clock: Clock) -> UserRegistry:
+    from portfoliowise.adapters.dynamodb.users import DynamoUserRegistry
+
+    return DynamoUserRegistry(client, names, clock)
 
 
 def _mode(settings: Settings) -> str:
     return settings.mode
+
+
+# -- signals -----------------------------------------------------------------------------------
+
+_SNS = "sns"
+_LOG = "log"
+
+
+def _signal_target(settings: Settings) -> str:
+    """Where signals go: the info topic when `INFO_TOPIC_ARN` is set, else log lines."""
+    return _SNS if settings.info_topic_arn else _LOG
+
+
+def _sns_signals(settings: Settings) -> Signals:
+    from portfoliowise.adapters.notify.sns import SnsSignals, sns_client
+
+    return SnsSignals(sns_client, settings.info_topic_arn)  # the client: on the first publish
+
+
+def _logged_signals() -> Signals:
+    import logging
+
+    from portfoliowise.adapters.notify.logged import LoggedSignals
+
+    return LoggedSignals(logging.getLogger("portfoliowise.signals"))
 
 
 class Container(containers.DeclarativeContainer):
@@ -313,12 +353,27 @@ class Container(containers.DeclarativeContainer):
         local=providers.Singleton(_service_warmer, market),
     )
 
+    # -- signals (domain/signals.py) ---------------------------------------------------
+    # The info topic (INFO_TOPIC_ARN) or a log line; the auth and portfolio functions
+    # override it with `telemetry.MetricSignals` over this one, to count each signal too.
+    signals = providers.Selector(
+        providers.Callable(_signal_target, settings),
+        sns=providers.Singleton(_sns_signals, settings),
+        log=providers.Singleton(_logged_signals),
+    )
+
     # -- use cases -------------------------------------------------------------------
     portfolio_ports = providers.Factory(
-        PortfolioPorts, repository=portfolios, events=events, clock=clock, ids=ids
+        PortfolioPorts,
+        repository=portfolios,
+        events=events,
+        clock=clock,
+        ids=ids,
+        signals=signals,
+        audit_log=audit_log,
     )
     portfolio_queries = providers.Factory(
-        PortfolioQueries, repository=portfolios, market=market, clock=clock
+        PortfolioQueries, repository=portfolios, market=market, clock=clock, signals=signals
     )
     portfolio_formats = providers.Singleton(_formats)
     audit_trail = providers.Factory(AuditTrail, log=audit_log, portfolios=portfolios, clock=clock)
@@ -334,7 +389,15 @@ class Container(containers.DeclarativeContainer):
         aws=providers.Singleton(_dynamo_limiter, settings, dynamodb, table_names),
         local=providers.Singleton(_local_limiter, settings),
     )
-    auth_service = providers.Singleton(_auth_service, settings, sessions, clock, attempt_limiter)
+    # First sign-ins (sign-ups): a user item in the Session table; a table of the SQLite file.
+    user_registry = providers.Selector(
+        mode,
+        aws=providers.Singleton(_dynamo_users, dynamodb, table_names, clock),
+        local=providers.Singleton(lambda stores: stores.users, sqlite),
+    )
+    auth_service = providers.Singleton(
+        _auth_service, settings, sessions, clock, attempt_limiter, user_registry, signals
+    )
 
     # -- analysis ----------------------------------------------------------------------
     analysis_jobs = providers.Selector(

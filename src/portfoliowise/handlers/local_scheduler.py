@@ -1,5 +1,7 @@
 """The local server's in-process scheduler: the same cron rules as the EventBridge
-schedules (UTC), running the same job functions on a background thread."""
+schedules (UTC), running the same job functions on a background thread. The jobs of
+`bootstrap.scheduled_jobs` announce each run themselves (`JobCompleted` on the in-process bus);
+they run here without a deadline."""
 
 from __future__ import annotations
 

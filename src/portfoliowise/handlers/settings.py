@@ -145,6 +145,7 @@ class Settings:
     openai_key_secret: str = ""  # Secrets Manager secret of the OpenAI API key (AWS)
     openai_key: str = ""  # the key itself (local)
     openai_model: str = DEFAULT_OPENAI_MODEL
+    info_topic_arn: str = ""  # the info SNS topic signals go to (none: log lines)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -175,6 +176,7 @@ class Settings:
             openai_key_secret=_get(env, "OPENAI_API_KEY_SECRET"),
             openai_key=_get(env, "OPENAI_API_KEY"),
             openai_model=_get(env, "OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,
+            info_topic_arn=_get(env, "INFO_TOPIC_ARN"),
         )
 
     def local(self, data_dir: Path, **changes: object) -> Settings:

@@ -12,6 +12,7 @@ from portfoliowise.adapters.dynamodb.quotes import DynamoQuoteCache
 from portfoliowise.adapters.dynamodb.schema import TABLES, create_tables
 from portfoliowise.adapters.dynamodb.sessions import DynamoSessionStore
 from portfoliowise.adapters.dynamodb.tables import TableNames
+from portfoliowise.adapters.dynamodb.users import DynamoUserRegistry
 
 __all__ = [
     "TABLES",
@@ -22,6 +23,7 @@ __all__ = [
     "DynamoPortfolioRepository",
     "DynamoQuoteCache",
     "DynamoSessionStore",
+    "DynamoUserRegistry",
     "TableNames",
     "create_tables",
     "dynamodb_client",

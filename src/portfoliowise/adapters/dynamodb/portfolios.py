@@ -4,8 +4,9 @@ one transaction with its audit entries and conditional on its `version`.
 Item: `userId`, `portfolioId`, `name`, `currency` (the base currency), `allowFractional`,
 `holdings` (list of maps as `Holding.to_json` gives them: decimals as strings, so they
 round-trip exactly), `allocations` (map of target percentages, as strings), `createdAt`,
-`updatedAt` (ISO-8601) and `version` (N). The design's `totalValue` is not stored: a value
-needs prices, which the repository does not have (valuations are computed on read).
+`updatedAt` (ISO-8601) and `version` (N). The design's `totalValue` (N, in the base
+currency) and `valuedAt` are the latest valuation's, kept by `record_valuation` (valuations
+are computed on read, where the prices are); a change writes the whole item without them.
 
 A transaction holds at most 100 items, so a single change may carry at most 99 audit
 entries; a larger one is refused (`PayloadTooLarge`) before anything is written rather than
@@ -14,6 +15,8 @@ split, which would break "never a change without its audit entries"."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -28,6 +31,7 @@ from portfoliowise.adapters.dynamodb.codec import (
     value,
 )
 from portfoliowise.adapters.dynamodb.errors import (
+    error_code,
     guarded_write_error,
     reraise,
     stored_version,
@@ -36,7 +40,13 @@ from portfoliowise.adapters.dynamodb.errors import (
 from portfoliowise.adapters.dynamodb.schema import PORTFOLIO_PK, PORTFOLIO_SK
 from portfoliowise.adapters.dynamodb.tables import TableNames
 from portfoliowise.domain.audit import AuditEntry
-from portfoliowise.domain.errors import ConflictError, NotFoundError, PayloadTooLarge
+from portfoliowise.domain.errors import (
+    ConflictError,
+    CurrencyMismatchError,
+    NotFoundError,
+    PayloadTooLarge,
+)
+from portfoliowise.domain.money import Money
 from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.ports import Clock
 
@@ -181,6 +191,51 @@ class DynamoPortfolioRepository:
             request["ExclusiveStartKey"] = last
 
     # -- writes -------------------------------------------------------------------
+    def record_valuation(
+        self, user_id: str, portfolio_id: str, total: Money, at: datetime
+    ) -> Money | None:
+        """One UpdateItem, `SET totalValue = :total, valuedAt = :at`, conditional on the
+        item existing in that base currency, `ReturnValues=UPDATED_OLD` (the previous
+        `totalValue`, absent the first time). It leaves `version` and `updatedAt` alone, so
+        a change conditional on the version it read still succeeds after it; a change puts
+        the whole item without `totalValue`. DynamoDB bills an update by the size of the
+        whole item (before or after, the larger): as many write units as saving the
+        portfolio."""
+        what = f"portfolio {portfolio_id}"
+        with translated(f"recording the valuation of {what}"):
+            try:
+                response = self._client.update_item(
+                    TableName=self._table,
+                    Key=portfolio_key(user_id, portfolio_id),
+                    UpdateExpression="SET #total = :total, #valuedAt = :at",
+                    ConditionExpression=f"attribute_exists({PORTFOLIO_PK}) AND #currency = :cur",
+                    ExpressionAttributeNames={
+                        "#total": "totalValue",
+                        "#valuedAt": "valuedAt",
+                        "#currency": "currency",
+                    },
+                    ExpressionAttributeValues={
+                        ":total": value(total.amount),
+                        ":at": value(at.astimezone(UTC).isoformat(timespec="microseconds")),
+                        ":cur": value(total.currency.code),
+                    },
+                    ReturnValues="UPDATED_OLD",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                old = exc.response.get("Item")
+                if not old:
+                    raise NotFoundError(f"{what} not found") from exc
+                raise CurrencyMismatchError(
+                    f"{what} is not valued in {total.currency.code}"
+                ) from exc
+        previous = response.get("Attributes", {}).get("totalValue")
+        if previous is None or "N" not in previous:
+            return None
+        return Money(Decimal(previous["N"]), total.currency)
+
     def add(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
         new_version = portfolio.version + 1
         put: TransactWriteItemTypeDef = {

@@ -16,6 +16,7 @@ from portfoliowise.adapters.sqlite.quotes import SqliteQuoteCache
 from portfoliowise.adapters.sqlite.schema import SCHEMA_VERSION
 from portfoliowise.adapters.sqlite.sessions import SqliteSessionStore
 from portfoliowise.adapters.sqlite.stores import SqliteStores, open_sqlite_stores, stores_for
+from portfoliowise.adapters.sqlite.users import SqliteUserRegistry
 
 __all__ = [
     "DATABASE_FILE",
@@ -28,6 +29,7 @@ __all__ = [
     "SqliteQuoteCache",
     "SqliteSessionStore",
     "SqliteStores",
+    "SqliteUserRegistry",
     "default_data_dir",
     "open_database",
     "open_sqlite_stores",

@@ -2,19 +2,24 @@
 the document as JSON (`Portfolio.to_json`: decimals as strings, so they round-trip
 exactly) beside its `version` and `updatedAt`. Every write is one `BEGIN IMMEDIATE`
 transaction with its audit entries, and a change is conditional on the version it was
-read at (`UPDATE ... WHERE version = ?`)."""
+read at (`UPDATE ... WHERE version = ?`). `totalValue` and `valuedAt` keep the latest
+valuation (`record_valuation`, which changes neither `version` nor `updatedAt`); a change
+sets them back to NULL."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import NoReturn
 
 from portfoliowise.adapters.sqlite.audit import insert_audit_entries
 from portfoliowise.adapters.sqlite.codec import dump_json, load_json, utc_text
 from portfoliowise.adapters.sqlite.database import SqliteDatabase
 from portfoliowise.domain.audit import AuditEntry
-from portfoliowise.domain.errors import ConflictError, NotFoundError
+from portfoliowise.domain.errors import ConflictError, CurrencyMismatchError, NotFoundError
+from portfoliowise.domain.money import Money
 from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.ports import Clock
 
@@ -27,10 +32,15 @@ _INSERT = (
     "INSERT INTO Portfolio (userId, portfolioId, version, updatedAt, document) "
     "VALUES (?, ?, ?, ?, ?)"
 )
-_UPDATE = f"UPDATE Portfolio SET version = ?, updatedAt = ?, document = ? WHERE {_KEY}"
+_FORGET_VALUATION = "totalValue = NULL, valuedAt = NULL"  # it valued the replaced state
+_UPDATE = (
+    "UPDATE Portfolio SET version = ?, updatedAt = ?, document = ?, "
+    f"{_FORGET_VALUATION} WHERE {_KEY}"
+)
 _UPSERT = (
     f"{_INSERT} ON CONFLICT (userId, portfolioId) DO UPDATE SET "
-    "version = excluded.version, updatedAt = excluded.updatedAt, document = excluded.document"
+    "version = excluded.version, updatedAt = excluded.updatedAt, document = excluded.document, "
+    f"{_FORGET_VALUATION}"
 )
 
 
@@ -95,6 +105,32 @@ class SqlitePortfolioRepository:
             after = (str(rows[-1]["userId"]), str(rows[-1]["portfolioId"]))
 
     # -- writes -------------------------------------------------------------------
+    def record_valuation(
+        self, user_id: str, portfolio_id: str, total: Money, at: datetime
+    ) -> Money | None:
+        """Read the kept total and write the new one in one write transaction (the row's
+        `version`, `updatedAt` and document untouched)."""
+        key = (user_id, portfolio_id)
+        with self._db.writing() as conn:
+            row = conn.execute(
+                "SELECT json_extract(document, '$.baseCurrency') AS currency, totalValue "
+                f"FROM Portfolio WHERE {_KEY}",
+                key,
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"portfolio {portfolio_id} not found")
+            if row["currency"] != total.currency.code:
+                raise CurrencyMismatchError(
+                    f"portfolio {portfolio_id} is valued in {row['currency']}, "
+                    f"not {total.currency.code}"
+                )
+            conn.execute(
+                f"UPDATE Portfolio SET totalValue = ?, valuedAt = ? WHERE {_KEY}",
+                (str(total.amount), utc_text(at), *key),
+            )
+        previous = row["totalValue"]
+        return None if previous is None else Money(Decimal(str(previous)), total.currency)
+
     def add(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
         """Store a new portfolio; `ConflictError` (with the stored version) if its id is
         taken."""

@@ -14,7 +14,12 @@ Tables and indexes mirror the DynamoDB design (same key values and index names):
 - `analysis_jobs` (`jobId`), migration 2: one row per analysis job (DynamoDB keeps them
   in the Cache table as `{jobId}#ANALYSIS`, whose quote columns they do not have):
   `status`, `claimedBy`, `claimedUntil` and `expiresAt` (epoch microseconds, exact), `ttl`,
-  `report` as JSON text; `analysis-jobs-ttl-index`."""
+  `report` as JSON text; `analysis-jobs-ttl-index`.
+- `users` (`userId`), migration 3: one row per user ever signed in, with `firstSeenAt`
+  (UTC ISO 8601), so that a first sign-in (a sign-up) is told from a returning user
+  (DynamoDB keeps them in the Session table as `user#<sha256 of userId>`).
+- migration 4: `Portfolio.totalValue` (TEXT, exact, in the base currency) and `valuedAt`,
+  the latest valuation (`record_valuation`), NULL until one is kept and after a change."""
 
 from __future__ import annotations
 
@@ -110,6 +115,22 @@ MIGRATIONS: tuple[Migration, ...] = (
                 claimedBy TEXT
             )""",
             'CREATE INDEX "analysis-jobs-ttl-index" ON analysis_jobs (ttl)',
+        ),
+    ),
+    Migration(
+        "users seen (sign-ups)",
+        (
+            """CREATE TABLE users (
+                userId TEXT NOT NULL PRIMARY KEY,
+                firstSeenAt TEXT NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        "the latest valuation of a portfolio",
+        (
+            "ALTER TABLE Portfolio ADD COLUMN totalValue TEXT",
+            "ALTER TABLE Portfolio ADD COLUMN valuedAt TEXT",
         ),
     ),
 )

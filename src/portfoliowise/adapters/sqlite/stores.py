@@ -12,6 +12,7 @@ from portfoliowise.adapters.sqlite.database import SqliteDatabase, open_database
 from portfoliowise.adapters.sqlite.portfolios import SqlitePortfolioRepository
 from portfoliowise.adapters.sqlite.quotes import SqliteQuoteCache
 from portfoliowise.adapters.sqlite.sessions import SqliteSessionStore
+from portfoliowise.adapters.sqlite.users import SqliteUserRegistry
 from portfoliowise.domain.ports import Clock
 
 
@@ -23,6 +24,7 @@ class SqliteStores:
     sessions: SqliteSessionStore
     quotes: SqliteQuoteCache
     analysis_jobs: SqliteAnalysisJobs
+    users: SqliteUserRegistry
 
     def close(self) -> None:
         self.database.close()
@@ -37,6 +39,7 @@ def stores_for(database: SqliteDatabase, clock: Clock) -> SqliteStores:
         sessions=SqliteSessionStore(database),
         quotes=SqliteQuoteCache(database, clock),
         analysis_jobs=SqliteAnalysisJobs(database, clock),
+        users=SqliteUserRegistry(database),
     )
 
 

@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from dependency_injector import providers
 
 from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container
@@ -20,8 +21,12 @@ from portfoliowise.handlers.lambdas import telemetry
 logger = Logger(service="auth")
 copy_config_to_registered_loggers(source_logger=logger)
 container = Container()
-app = bootstrap.auth_function(container)
 metrics = telemetry.metrics("auth", container.settings().service_name)
+# Every signal the use cases emit is also counted in this function's metrics (the info
+# alarms), flushed with the others by `@metrics.log_metrics`; before the app is built, so
+# that whatever it builds gets the counting one.
+container.signals.override(providers.Object(telemetry.MetricSignals(container.signals(), metrics)))
+app = bootstrap.auth_function(container)
 
 
 @metrics.log_metrics

@@ -1,7 +1,9 @@
 """The scheduled Lambda function (128 MB, 300 s, one at a time).
 
 - The cron rules invoke it with `{"job": "cache-warm" | "backup" | "cleanup"}` (seed
-  section 3): the same job functions as the local server's scheduler.
+  section 3): the same job functions as the local server's scheduler. Each run publishes a
+  `JobCompleted` (source `portfoliowise.jobs`) with its counts; the cache warm is given the
+  invocation's remaining time and stops before it runs out (reporting `notReached`).
 - The domain-event rule delivers the portfolio context's events (EventBridge envelope,
   `detail` = `{eventId, occurredAt, userId, portfolioId, ...}`): a changed portfolio has its
   symbols priced right away through the market function (idempotent: a redelivered event
@@ -11,6 +13,7 @@ to the rule's dead-letter queue): nothing is silently dropped."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -41,11 +44,16 @@ def jobs() -> dict[str, Job]:
     return _jobs
 
 
-def run_job(name: str) -> dict[str, Any]:
+def remaining_seconds(context: LambdaContext) -> Callable[[], float]:
+    """The invocation's remaining time, in seconds, read each time it is asked."""
+    return lambda: context.get_remaining_time_in_millis() / 1000
+
+
+def run_job(name: str, deadline: Callable[[], float] | None = None) -> dict[str, Any]:
     job = jobs().get(name)
     if job is None:
         raise ValidationError(f"unknown job {name!r}: one of {', '.join(sorted(jobs()))}")
-    report = job()
+    report = job(deadline)
     logger.info("job done", extra={"report": report})
     return dict(report)
 
@@ -76,7 +84,7 @@ def on_domain_event(event: dict[str, Any]) -> dict[str, Any]:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "job" in event:
-        return run_job(str(event["job"]))
+        return run_job(str(event["job"]), remaining_seconds(context))
     if "detail-type" in event:
         return on_domain_event(event)
     raise ValidationError("neither a scheduled job nor an EventBridge event")

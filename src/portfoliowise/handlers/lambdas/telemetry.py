@@ -6,17 +6,23 @@ what the alarms and dashboards of `infra/cdk/components/monitoring.py` read.
 - market: `CacheHits`, `CacheMisses` (the "cache miss > 50 %" alarm) and `SourceFailures`,
   from the market service's counters, as the change during one invocation;
 - auth: `SignIns` (a session opened) and `AuthFailures` (a sign-in or session refused);
-- portfolio: `PortfolioWrites` (a successful create, update, import or delete)."""
+- portfolio: `PortfolioWrites` (a successful create, update, import or delete);
+- auth and portfolio: one count per signal the use cases emit (`MetricSignals`), named by
+  its kind (`SignUps`, `LargePortfolioChanges`, `UnusualActivity`): the info alarms."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from portfoliowise.domain.signals import Signal, Signals
+
 NAMESPACE = "PortfolioWise"
+log = logging.getLogger(__name__)
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -58,3 +64,20 @@ def count_market(metrics: Metrics, before: Mapping[str, int], after: Mapping[str
     metrics.add_metric(name="CacheMisses", unit=MetricUnit.Count, value=delta("cache_misses"))
     failures = sum(delta(k) for k in after if k.startswith("source_failures."))
     metrics.add_metric(name="SourceFailures", unit=MetricUnit.Count, value=failures)
+
+
+class MetricSignals:
+    """`Signals` that also count: one `Count` metric named by the signal's kind in the
+    function's `metrics` (flushed by its handler's `@metrics.log_metrics`), then `inner`
+    publishes the signal. Never raises, like every `Signals`."""
+
+    def __init__(self, inner: Signals, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    def emit(self, signal: Signal) -> None:
+        try:
+            self._metrics.add_metric(name=signal.kind.value, unit=MetricUnit.Count, value=1)
+        except Exception:  # a signal never fails the request that caused it
+            log.warning("signal %s not counted", signal.kind.value, exc_info=True)
+        self._inner.emit(signal)
