@@ -10,8 +10,8 @@ from api_harness import NOW, call, fake_container
 from dependency_injector import providers
 
 from portfoliowise.adapters.clock import FixedClock
-from portfoliowise.adapters.memory import InMemoryQuoteCache, RecordedSignals, StaticQuoteSource
 from portfoliowise.adapters.market.calendars import calendar_for
+from portfoliowise.adapters.memory import InMemoryQuoteCache, RecordedSignals, StaticQuoteSource
 from portfoliowise.application.market_service import MarketService
 from portfoliowise.domain.money import JPY, Money
 from portfoliowise.domain.quotes import Quote, QuoteStatus
