@@ -94,60 +94,50 @@ class AnalysisJobs(Protocol):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AnalysisRequested(DomainEvent):
-    """Published when a user asks for an analysis; the analysis function consumes it."""
+class AnalysisEvent(DomainEvent):
+    """The analysis context's events: about one job of one portfolio."""
 
-    action: ClassVar[str] = "analysis.requested"
     context: ClassVar[str] = "analysis"
     job_id: str
-    language: str = "ja"
-    kind: str = "portfolio"
     changes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def resource(self) -> str:
         return f"portfolio/{self.portfolio_id}/analysis/{self.job_id}"
 
+    def payload(self) -> dict[str, JsonValue]:
+        return {}
+
     def to_json(self) -> dict[str, JsonValue]:
-        return {
-            **super().to_json(),
-            "jobId": self.job_id,
-            "language": self.language,
-            "kind": self.kind,
-        }
+        return {**super().to_json(), "jobId": self.job_id, **self.payload()}
 
 
 @dataclass(frozen=True, kw_only=True)
-class AnalysisCompleted(DomainEvent):
+class AnalysisRequested(AnalysisEvent):
+    """Published when a user asks for an analysis; the analysis function consumes it."""
+
+    action: ClassVar[str] = "analysis.requested"
+    language: str = "ja"
+    kind: str = "portfolio"
+
+    def payload(self) -> dict[str, JsonValue]:
+        return {"language": self.language, "kind": self.kind}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisCompleted(AnalysisEvent):
     action: ClassVar[str] = "analysis.completed"
-    context: ClassVar[str] = "analysis"
-    job_id: str
     analyst: str = "rules"
     fallback_reason: str | None = None
 
-    @property
-    def resource(self) -> str:
-        return f"portfolio/{self.portfolio_id}/analysis/{self.job_id}"
-
-    def to_json(self) -> dict[str, JsonValue]:
-        return {
-            **super().to_json(),
-            "jobId": self.job_id,
-            "analyst": self.analyst,
-            "fallbackReason": self.fallback_reason,
-        }
+    def payload(self) -> dict[str, JsonValue]:
+        return {"analyst": self.analyst, "fallbackReason": self.fallback_reason}
 
 
 @dataclass(frozen=True, kw_only=True)
-class AnalysisFailed(DomainEvent):
+class AnalysisFailed(AnalysisEvent):
     action: ClassVar[str] = "analysis.failed"
-    context: ClassVar[str] = "analysis"
-    job_id: str
     reason: str = ""
 
-    @property
-    def resource(self) -> str:
-        return f"portfolio/{self.portfolio_id}/analysis/{self.job_id}"
-
-    def to_json(self) -> dict[str, JsonValue]:
-        return {**super().to_json(), "jobId": self.job_id, "reason": self.reason}
+    def payload(self) -> dict[str, JsonValue]:
+        return {"reason": self.reason}
