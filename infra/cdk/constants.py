@@ -326,6 +326,9 @@ ALARM_API_5XX_PER_MINUTE = 10  # API 5xx > 10/min
 ALARM_LATENCY_MS = 2000  # latency > 2 s
 ALARM_CACHE_MISS_PERCENT = 50  # cache miss > 50 %
 ALARM_MEMORY_PERCENT = 80  # memory > 80 %
+# ours: any message visible in a dead-letter queue (Maximum over 5 minutes): an event that
+# was not handled and waits for someone to look (events.py).
+ALARM_DLQ_VISIBLE_MESSAGES = 0
 # Info: thresholds of "large portfolio change" and "unusual activity" (the seed names the
 # alarms only). The code decides and counts them (src/portfoliowise/domain/signals.py,
 # LARGE_CHANGE_PERCENT and UNUSUAL_WRITES_PER_HOUR, which a test compares with these): a

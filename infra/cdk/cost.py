@@ -59,8 +59,9 @@ NAT_GATEWAYS = {C.NAT_MODE_PER_AZ: C.AZ_COUNT, C.NAT_MODE_SINGLE: 1, C.NAT_MODE_
 WAF_RULES = 2  # AWS managed common rule set + rate-based rule (api.py)
 DASHBOARDS = 3  # operations, business, security (monitoring.py)
 # Alarm metrics (monitoring.py): per function error rate (2 metrics) + duration (1) + memory
-# (1); API 5xx (1), latency (1); cache miss rate (2); info: sign-up, large change, unusual (3).
-ALARM_METRICS = len(C.LAMBDA_FUNCTION_NAMES) * (2 + 1 + 1) + 1 + 1 + 2 + 3
+# (1); API 5xx (1), latency (1); cache miss rate (2); dead-letter queues, events and analysis
+# (2); info: sign-up, large change, unusual (3).
+ALARM_METRICS = len(C.LAMBDA_FUNCTION_NAMES) * (2 + 1 + 1) + 1 + 1 + 2 + 2 + 3
 # Custom metrics (EMF metric x dimension set, plus the memory metric filters): cache hits and
 # misses, sign-ups, sign-ins, auth failures, unusual activity (auth, portfolio), portfolio
 # writes, portfolio value, large changes, API requests (per API function), source failures

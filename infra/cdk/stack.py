@@ -1,7 +1,7 @@
 """The PortfolioWise stack: the foundation (storage, network, data, secrets, events), then
-compute, API and monitoring, then the schedules, domain-event routes and the analysis
-consumer that join events to compute, and with DR plus a domain the Route 53 failover
-records."""
+compute, API, the analysis consumer and monitoring (which alarms on the dead-letter queues),
+then the schedules and domain-event routes that join events to compute, and with DR plus a
+domain the Route 53 failover records."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from infra.cdk.components.events import (
 )
 from infra.cdk.components.monitoring import Monitoring
 from infra.cdk.components.network import Network
+from infra.cdk.components.refs import DeadLetterQueueRefs
 from infra.cdk.components.secrets import ConfigParameters, Secrets
 from infra.cdk.components.storage import Storage, replica_name_for_nag, restrict_backup_writers
 from infra.cdk.config import Settings
@@ -74,6 +75,13 @@ class PortfolioWiseStack(cdk.Stack):
         self.api = Api(
             self, "Api", settings=settings, compute=compute_refs, storage=foundation.storage.refs
         )
+        # Before monitoring, which alarms on its dead-letter queue as on the rules'.
+        self.analysis_consumer = AnalysisConsumer(
+            self,
+            "AnalysisConsumer",
+            events_=foundation.events,
+            function=self.compute.functions["analysis"],
+        )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -81,6 +89,10 @@ class PortfolioWiseStack(cdk.Stack):
             compute=compute_refs,
             api=self.api.refs,
             data=foundation.data.refs,
+            dead_letter_queues=DeadLetterQueueRefs(
+                events=foundation.events.dead_letter_queue,
+                analysis=self.analysis_consumer.dead_letter_queue,
+            ),
         )
         # The auth and portfolio functions publish their signals to the info topic.
         self.compute.publish_signals(self.monitoring.topics.info, self.monitoring.topic_key)
@@ -98,12 +110,6 @@ class PortfolioWiseStack(cdk.Stack):
         self.schedules = add_schedules(self, foundation.events, scheduled)
         self.routes = add_domain_event_routes(
             self, foundation.events, {"portfolio-changed": scheduled}
-        )
-        self.analysis_consumer = AnalysisConsumer(
-            self,
-            "AnalysisConsumer",
-            events_=foundation.events,
-            function=self.compute.functions["analysis"],
         )
 
         self.failover: Failover | None = None

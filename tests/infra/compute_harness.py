@@ -1,9 +1,10 @@
 """A small stack of our own for the compute, API and monitoring tests.
 
-The foundation (network, data, storage, secrets, events) is made of real CDK resources built
-here, so these tests do not depend on the foundation constructs. Code assets are real
-directories built by `build_assets.build_function` with no dependencies (the product's build
-step, minus the wheels) and handed to Compute through the product's own `assetRoot` context.
+The foundation (network, data, storage, secrets, events, the two dead-letter queues) is made
+of real CDK resources built here, so these tests do not depend on the foundation constructs.
+Code assets are real directories built by `build_assets.build_function` with no
+dependencies (the product's build step, minus the wheels) and handed to Compute through the
+product's own `assetRoot` context.
 Each (NAT mode) stack is synthesized once per test session, with cdk-nag's AwsSolutions checks.
 """
 
@@ -28,6 +29,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 from infra.cdk import constants as C
@@ -35,7 +37,14 @@ from infra.cdk.build_assets import FUNCTIONS, build_function
 from infra.cdk.components.api import Api
 from infra.cdk.components.compute import ASSET_ROOT_CONTEXT_KEY, Compute
 from infra.cdk.components.monitoring import Monitoring
-from infra.cdk.components.refs import DataRefs, EventRefs, NetworkRefs, SecretRefs, StorageRefs
+from infra.cdk.components.refs import (
+    DataRefs,
+    DeadLetterQueueRefs,
+    EventRefs,
+    NetworkRefs,
+    SecretRefs,
+    StorageRefs,
+)
 from infra.cdk.config import Settings
 
 STACK = "Harness"
@@ -149,6 +158,17 @@ def foundation(stack: cdk.Stack, *, nat: bool) -> dict[str, Any]:
     }
 
 
+def dead_letter_queues(stack: cdk.Stack) -> DeadLetterQueueRefs:
+    """Stand-ins for the event rules' and the analysis consumer's dead-letter queues."""
+
+    def queue(name: str) -> sqs.Queue:
+        return sqs.Queue(stack, name, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
+
+    return DeadLetterQueueRefs(
+        events=queue("EventsDeadLetterQueue"), analysis=queue("AnalysisDeadLetterQueue")
+    )
+
+
 @dataclass(frozen=True)
 class Synth:
     template: Template
@@ -158,6 +178,7 @@ class Synth:
     compute: Compute
     api: Api
     monitoring: Monitoring
+    dead_letter_queues: DeadLetterQueueRefs
 
     def our_violations(self) -> list[tuple[str, str]]:
         return [(rule, path) for rule, path in self.violations if path.startswith(OURS)]
@@ -181,6 +202,7 @@ def synth(nat_mode: str = C.NAT_MODE_SINGLE, alarm_email: str | None = "ops@exam
     refs = foundation(stack, nat=nat_mode != C.NAT_MODE_NONE)
     compute = Compute(stack, "Compute", settings=settings, **refs)
     api = Api(stack, "Api", settings=settings, compute=compute.refs, storage=refs["storage"])
+    queues = dead_letter_queues(stack)
     monitoring = Monitoring(
         stack,
         "Monitoring",
@@ -188,6 +210,7 @@ def synth(nat_mode: str = C.NAT_MODE_SINGLE, alarm_email: str | None = "ops@exam
         compute=compute.refs,
         api=api.refs,
         data=refs["data"],
+        dead_letter_queues=queues,
     )
     compute.publish_signals(monitoring.topics.info, monitoring.topic_key)  # as the stack does
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
@@ -204,7 +227,7 @@ def synth(nat_mode: str = C.NAT_MODE_SINGLE, alarm_email: str | None = "ops@exam
             for violation in plugin.get("violations", []):
                 for construct in violation.get("violatingConstructs", []):
                     violations.append((violation["ruleName"], construct["constructPath"]))
-    return Synth(Template.from_json(raw), raw, violations, outdir, compute, api, monitoring)
+    return Synth(Template.from_json(raw), raw, violations, outdir, compute, api, monitoring, queues)
 
 
 def function_logical_ids(result: Synth) -> dict[str, str]:

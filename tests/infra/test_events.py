@@ -274,3 +274,45 @@ def test_eventbridge_may_invoke_the_scheduled_function(default_synth: Synth) -> 
         and p["Properties"]["FunctionName"] == {"Fn::GetAtt": [scheduled, "Arn"]}
     ]
     assert len(permissions) == 4  # three schedules + one route
+
+
+# -- alarms on the dead-letter queues -----------------------------------------------------------
+
+
+def _rules_queue(synth: Synth) -> str:
+    (queue,) = [n for n in synth.resources("AWS::SQS::Queue") if n.startswith("FoundationEvents")]
+    return queue
+
+
+@pytest.mark.parametrize("fixture", ["default_synth", "dr_synth", "standby_synth"])
+def test_each_dead_letter_queue_has_a_warning_alarm(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    synth: Synth = request.getfixturevalue(fixture)
+    (warning_topic,) = [
+        name
+        for name, topic in synth.resources("AWS::SNS::Topic").items()
+        if topic["Properties"]["TopicName"].endswith("warning-alerts")
+    ]
+    queues = {"event rules": _rules_queue(synth), "analysis consumer": _analysis_queue(synth)}
+    assert sorted(queues.values()) == sorted(synth.resources("AWS::SQS::Queue"))
+    alarms = [
+        a["Properties"]
+        for a in synth.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
+    ]
+    assert len(alarms) == len(queues)
+    for owner, queue in queues.items():
+        (alarm,) = [
+            a
+            for a in alarms
+            if a["Dimensions"]
+            == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+        ]
+        assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        assert (alarm["Statistic"], alarm["Period"]) == ("Maximum", 300)
+        assert alarm["Threshold"] == c.ALARM_DLQ_VISIBLE_MESSAGES == 0
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": warning_topic}]
+        assert alarm["AlarmDescription"].startswith(f"[warning] dead-letter queue of the {owner}")
+        assert "redrive" in alarm["AlarmDescription"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aws_cdk as cdk
 from compute_harness import Synth, function_logical_ids, synth
 from infra.cdk import constants as C
 from infra.cdk.components.monitoring import memory_metric_name
@@ -191,3 +192,57 @@ def test_dashboards_show_the_analysis_function() -> None:
 def test_no_unacknowledged_cdk_nag_finding_in_monitoring() -> None:
     findings = [v for v in synth().our_violations() if "/Monitoring/" in v[1]]
     assert findings == []
+
+
+def _queue_logical_ids(result: Synth) -> dict[str, str]:
+    """dead-letter queue name (events, analysis) -> logical id of its AWS::SQS::Queue."""
+    stack = cdk.Stack.of(result.monitoring)
+    queues = result.dead_letter_queues
+    return {
+        name: stack.resolve(queue.node.default_child.logical_id)  # type: ignore[union-attr]
+        for name, queue in (("events", queues.events), ("analysis", queues.analysis))
+    }
+
+
+def test_warning_alarm_per_dead_letter_queue_on_any_visible_message() -> None:
+    result = synth()
+    queues = _queue_logical_ids(result)
+    alarms = {
+        a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: a
+        for a in _by_prefix(result, "[warning]")
+        if a.get("Namespace") == "AWS/SQS"
+    }
+    assert set(alarms) == set(queues.values())
+    for name, queue in queues.items():
+        alarm = alarms[queue]
+        assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        assert alarm["Dimensions"] == [
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
+        ]
+        assert alarm["Statistic"] == "Maximum"
+        assert alarm["Period"] == 300
+        assert alarm["Threshold"] == C.ALARM_DLQ_VISIBLE_MESSAGES == 0
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert _topic_of(result, alarm) == "portfoliowise-warning-alerts"
+        assert alarm["OKActions"] == alarm["AlarmActions"]
+        description = alarm["AlarmDescription"]
+        owner = {"events": "the event rules", "analysis": "the analysis consumer"}[name]
+        assert description.startswith(f"[warning] dead-letter queue of {owner}")
+        assert "Inspect" in description
+        assert "redrive" in description
+
+
+def test_operations_dashboard_shows_the_dead_letter_queues() -> None:
+    result = synth()
+    (operations,) = [
+        json.dumps(d["Properties"]["DashboardBody"])
+        for d in result.resources("AWS::CloudWatch::Dashboard").values()
+        if d["Properties"]["DashboardName"] == "portfoliowise-operations"
+    ]
+    for queue in _queue_logical_ids(result).values():
+        assert queue in operations
+    assert "ApproximateNumberOfMessagesVisible" in operations
+    assert "ApproximateAgeOfOldestMessage" in operations
+    for alarm in result.resources("AWS::CloudWatch::Alarm"):
+        if "DeadLetterQueue" in alarm:
+            assert alarm in operations  # in the alarm status widget

@@ -9,7 +9,10 @@ Alarms and their thresholds (constants.py, "Monitoring"):
 - warning: API latency > 2 s (p95 over 5 minutes); cache miss > 50 % (CacheMisses /
   (CacheHits + CacheMisses), EMF metrics of the market function); per function, memory > 80 %
   of its size (the `Max Memory Used` of Lambda's REPORT line, extracted by a metric filter on
-  the function's log group: Lambda publishes no memory metric without Lambda Insights).
+  the function's log group: Lambda publishes no memory metric without Lambda Insights);
+  per dead-letter queue of events.py (the event rules' and the analysis consumer's), any
+  message visible (ApproximateNumberOfMessagesVisible > 0, Maximum over 5 minutes): an event
+  that was not handled waits there for someone to inspect and redrive it.
 - info: new sign-up, large portfolio change (a valuation more than 10 % away from the
   previous one), unusual activity (more than 100 writes by one user in an hour): any
   occurrence of the EMF counters `SignUps`, `LargePortfolioChanges`, `UnusualActivity`
@@ -21,8 +24,9 @@ The application emits these metrics in Embedded Metric Format (Powertools Metric
 namespace `PortfolioWise` with the dimension `service` = its POWERTOOLS_SERVICE_NAME
 (`portfoliowise-<function>`); see the METRIC_* constants for names and units.
 
-Dashboards: operations (functions, API, alarms), business (users, portfolios, API usage,
-cache hit rate), security (auth failures, unusual activity, WAF blocks, API 4xx).
+Dashboards: operations (functions, API, alarms, dead-letter queues), business (users,
+portfolios, API usage, cache hit rate), security (auth failures, unusual activity, WAF
+blocks, API 4xx).
 Log group `/custom/application` (14 days, seed 5) is created for the single-page app's
 console logs. No function writes to it yet: `POST /client-logs` has no code, so no role is
 granted access; the issue that builds that route grants the portfolio function write access
@@ -30,8 +34,6 @@ granted access; the issue that builds that route grants the portfolio function w
 
 Alarms and widgets follow the deployed functions (`compute.functions`, the analysis
 function included: error rate, duration > 50 % of its 60 s timeout, memory > 80 % of 512 MB).
-The dead-letter queues (events.py) have no alarm: neither the rule targets' queue nor the
-analysis queue.
 """
 
 from __future__ import annotations
@@ -46,11 +48,18 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.cdk import constants as C
 from infra.cdk.components.api import web_acl_name
-from infra.cdk.components.refs import AlertTopics, ApiRefs, ComputeRefs, DataRefs
+from infra.cdk.components.refs import (
+    AlertTopics,
+    ApiRefs,
+    ComputeRefs,
+    DataRefs,
+    DeadLetterQueueRefs,
+)
 from infra.cdk.config import Settings
 
 FIVE_MINUTES = cdk.Duration.minutes(5)
@@ -104,12 +113,14 @@ class Monitoring(Construct):
         compute: ComputeRefs,
         api: ApiRefs,
         data: DataRefs,
+        dead_letter_queues: DeadLetterQueueRefs,
     ) -> None:
         super().__init__(scope, construct_id)
         self._settings = settings
         self._functions = compute.functions
         self._api = api.rest_api
         self._data = data
+        self._dead_letter_queues = dead_letter_queues
 
         self.topic_key = kms.Key(
             self,
@@ -270,6 +281,46 @@ class Monitoring(Construct):
                 memory * C.ALARM_MEMORY_PERCENT / 100,
                 f"{name}: memory used above {C.ALARM_MEMORY_PERCENT} % of {memory} MB",
             )
+        for construct_id, queue, description in self._dead_letter_queue_alarms():
+            self._alarm(
+                "warning",
+                construct_id,
+                _messages_visible(queue),
+                C.ALARM_DLQ_VISIBLE_MESSAGES,
+                description,
+            )
+
+    def _dead_letter_queue_alarms(self) -> list[tuple[str, sqs.IQueue, str]]:
+        """(construct id, queue, description) of the dead-letter queue alarms."""
+        queues = self._dead_letter_queues
+        retention = f"Messages are kept {C.DLQ_RETENTION_DAYS} days."
+        return [
+            (
+                "EventsDeadLetterQueue",
+                queues.events,
+                f"dead-letter queue of the event rules ({queues.events.node.path}): "
+                "a message is visible. EventBridge could not deliver an event to the scheduled "
+                f"function after {C.EVENT_TARGET_RETRY_ATTEMPTS} retries over "
+                f"{C.EVENT_TARGET_MAX_AGE_HOURS} hours: a scheduled job "
+                f"({', '.join(C.SCHEDULES)}) did not run, or a changed portfolio's quotes were "
+                "not refreshed in the cache. Inspect the messages (the body is the event, the "
+                "attributes ERROR_CODE and ERROR_MESSAGE say why), fix the cause, then redrive: "
+                "put the event back on its bus (or invoke the scheduled function with "
+                '{"job": <name>}) and delete the message. ' + retention,
+            ),
+            (
+                "AnalysisDeadLetterQueue",
+                queues.analysis,
+                f"dead-letter queue of the analysis consumer ({queues.analysis.node.path}): "
+                f"a message is visible. An {C.ANALYSIS_REQUESTED} was parked after "
+                f"{C.ANALYSIS_RETRY_ATTEMPTS} retries: the analysis failed every run (the "
+                "message is Lambda's failure record: requestPayload is the event, "
+                "responsePayload the error) or could not be delivered (the body is the event); "
+                "its job stays unanswered. Inspect the messages and the analysis function's "
+                "logs, fix the cause, then redrive: put the event back on the bus (the job "
+                "claim makes a rerun safe) and delete the message. " + retention,
+            ),
+        ]
 
     def _info_alarms(self) -> None:
         for construct_id, metric_name, function, what in (
@@ -429,8 +480,32 @@ class Monitoring(Construct):
                         left=[self._cache_miss_rate()],
                     ),
                 ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="Dead-letter queues: messages waiting (any is an alarm)",
+                        width=12,
+                        left=[
+                            _messages_visible(queue, label=f"{name} dead letters")
+                            for name, queue in self._named_dead_letter_queues()
+                        ],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="Dead-letter queues: age of the oldest message (s)",
+                        width=12,
+                        left=[
+                            queue.metric_approximate_age_of_oldest_message(
+                                period=FIVE_MINUTES, statistic="Maximum", label=name
+                            )
+                            for name, queue in self._named_dead_letter_queues()
+                        ],
+                    ),
+                ],
             ],
         )
+
+    def _named_dead_letter_queues(self) -> list[tuple[str, sqs.IQueue]]:
+        queues = self._dead_letter_queues
+        return [("events", queues.events), ("analysis", queues.analysis)]
 
     def _business(self) -> cloudwatch.Dashboard:
         return self._dashboard(
@@ -537,6 +612,14 @@ class Monitoring(Construct):
                 ],
             ],
         )
+
+
+def _messages_visible(queue: sqs.IQueue, label: str | None = None) -> cloudwatch.Metric:
+    """Messages waiting in `queue` (AWS/SQS ApproximateNumberOfMessagesVisible, Maximum over
+    5 minutes)."""
+    return queue.metric_approximate_number_of_messages_visible(
+        period=FIVE_MINUTES, statistic="Maximum", label=label
+    )
 
 
 def _log_group_of(function: lambda_.IFunction) -> logs.ILogGroup | None:

@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,14 @@ class SecretRefs:
 @dataclass(frozen=True)
 class EventRefs:
     bus: events.IEventBus
+
+
+@dataclass(frozen=True)
+class DeadLetterQueueRefs:
+    """The dead-letter queues of events.py, for their alarms."""
+
+    events: sqs.IQueue  # the rule targets' (the schedules and the domain-event routes)
+    analysis: sqs.IQueue  # the analysis consumer's (rule target and on-failure destination)
 
 
 @dataclass(frozen=True)

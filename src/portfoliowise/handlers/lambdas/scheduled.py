@@ -8,8 +8,10 @@
   `detail` = `{eventId, occurredAt, userId, portfolioId, ...}`): a changed portfolio has its
   symbols priced right away through the market function (idempotent: a redelivered event
   only refreshes the cache again); a deleted one is skipped.
-An unknown job or event shape is an error (the invocation fails and is retried, then goes
-to the rule's dead-letter queue): nothing is silently dropped."""
+An unknown job or event shape is an error: the invocation fails and Lambda retries it (its
+asynchronous defaults); an event EventBridge cannot deliver goes to the rules' dead-letter
+queue, whose depth alarm warns the operators. A run that still fails after Lambda's
+retries is in the function's logs and error metrics only (noted for the operations issue)."""
 
 from __future__ import annotations
 
