@@ -3,8 +3,10 @@ DynamoDB (moto, in-process). Each backend module builds the stores for one test.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from contract_stores import START, Stores
@@ -50,3 +52,23 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
         from backend_dynamodb import dynamodb_stores
 
         yield from dynamodb_stores(clock, tmp_path)
+
+
+@pytest.fixture
+def serialised_dynamodb(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> Stores:
+    """moto applies a conditional write without a lock, so two requests in two threads
+    can both pass one condition; DynamoDB applies writes to one item one at a time. Run
+    moto's requests one at a time, as DynamoDB would: the callers' requests still
+    interleave, so an operation made of a read and a separate write would still fail."""
+    if stores.name == "dynamodb":
+        from moto.dynamodb.responses import DynamoHandler
+
+        lock = threading.Lock()
+        call_action = DynamoHandler.call_action
+
+        def serialised(self: DynamoHandler) -> Any:
+            with lock:
+                return call_action(self)
+
+        monkeypatch.setattr(DynamoHandler, "call_action", serialised)
+    return stores

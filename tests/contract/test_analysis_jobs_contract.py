@@ -274,24 +274,6 @@ def test_finish_takes_a_report_or_an_error(stores: Stores) -> None:
 
 
 # -- concurrency ----------------------------------------------------------------------------
-@pytest.fixture
-def serialised_dynamodb(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> Stores:
-    """moto applies a conditional write without a lock, so two requests in two threads
-    can both pass one condition; DynamoDB applies writes to one item one at a time. Run
-    moto's requests one at a time, as DynamoDB would: the claimants' requests still
-    interleave, so a claim made of a read and a separate write would still fail."""
-    if stores.name == "dynamodb":
-        from moto.dynamodb.responses import DynamoHandler
-
-        lock = threading.Lock()
-        call_action = DynamoHandler.call_action
-
-        def serialised(self: DynamoHandler) -> Any:
-            with lock:
-                return call_action(self)
-
-        monkeypatch.setattr(DynamoHandler, "call_action", serialised)
-    return stores
 
 
 def test_of_eight_concurrent_claims_exactly_one_wins(serialised_dynamodb: Stores) -> None:

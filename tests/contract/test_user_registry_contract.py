@@ -5,9 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
 
-import pytest
 from contract_stores import Stores
 
 from portfoliowise.domain.sessions import SESSION_TTL, Session
@@ -32,24 +30,6 @@ def test_ids_differing_only_in_case_are_different_users(stores: Stores) -> None:
     now = stores.clock.now()
     assert stores.users.first_seen("google:abc", now) is True
     assert stores.users.first_seen("google:ABC", now) is True
-
-
-@pytest.fixture
-def serialised_dynamodb(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> Stores:
-    """moto applies a conditional write without a lock (two threads can both pass one
-    condition); DynamoDB applies the writes to one item one at a time: so does moto here."""
-    if stores.name == "dynamodb":
-        from moto.dynamodb.responses import DynamoHandler
-
-        lock = threading.Lock()
-        call_action = DynamoHandler.call_action
-
-        def serialised(self: DynamoHandler) -> Any:
-            with lock:
-                return call_action(self)
-
-        monkeypatch.setattr(DynamoHandler, "call_action", serialised)
-    return stores
 
 
 def test_of_concurrent_first_sign_ins_exactly_one_is_new(serialised_dynamodb: Stores) -> None:

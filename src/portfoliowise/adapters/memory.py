@@ -17,7 +17,12 @@ from portfoliowise.domain.analysis import (
     AnalystFailed,
     FallbackReason,
 )
-from portfoliowise.domain.analysis_jobs import CLAIM_LEASE, AnalysisJob, JobStatus
+from portfoliowise.domain.analysis_jobs import (
+    CLAIM_LEASE,
+    AnalysisJob,
+    JobStatus,
+    finished_status,
+)
 from portfoliowise.domain.audit import AuditEntry
 from portfoliowise.domain.errors import (
     ConflictError,
@@ -330,15 +335,14 @@ class InMemoryAnalysisJobs:
         report: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> bool:
-        if (report is None) == (error is None):
-            raise ValueError("finish takes either a report (done) or an error (failed)")
+        status = finished_status(report, error)
         with self._lock:
             job = self._live(job_id, now)
             if job is None or job.status is not JobStatus.RUNNING or job.claimed_by != claimed_by:
                 return False
             self._jobs[job_id] = replace(
                 job,
-                status=JobStatus.FAILED if error is not None else JobStatus.DONE,
+                status=status,
                 updated_at=now,
                 report=_json_copy(report),
                 error=error,

@@ -14,13 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from portfoliowise.application.market_service import MAX_SYMBOLS
 from portfoliowise.domain.fx import FxRate, RateTable
 from portfoliowise.domain.instruments import Market, parse_symbol
 from portfoliowise.domain.money import USD, Currency
 from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.quotes import Quote
 
-BATCH = 100  # symbols per market-service call (its limit)
+BATCH = MAX_SYMBOLS  # symbols per market-service call (its limit)
 PIVOT = USD
 
 
@@ -73,7 +74,8 @@ def pricing_needs(portfolio: Portfolio, currency: Currency | None = None) -> Pri
     return PricingNeeds(tuple(sorted(symbols)), pivot_pairs(currencies))
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+def in_batches(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    """`items` 100 at a time: what one market-service call takes."""
     for start in range(0, len(items), BATCH):
         yield items[start : start + BATCH]
 
@@ -96,12 +98,12 @@ def fetch_prices(market: QuoteService, needs: PricingNeeds) -> Prices:
     """The quotes and rates of `needs`, in batches of 100. A quote currency that `needs`
     did not foresee (a US symbol quoted in another currency) adds its pivot pair."""
     quotes: dict[str, Quote] = {}
-    for chunk in _chunks(needs.symbols):
+    for chunk in in_batches(needs.symbols):
         quotes.update(market.get_quotes(chunk))
     quoted = {q.price.currency for q in quotes.values() if q.price is not None}
     pairs = sorted(set(needs.pairs) | set(pivot_pairs(quoted)))
     rate_quotes: list[Quote] = []
-    for chunk in _chunks(pairs):
+    for chunk in in_batches(pairs):
         rate_quotes.extend(market.get_rates(chunk).values())
     return Prices(quotes, rates_from_quotes(rate_quotes))
 

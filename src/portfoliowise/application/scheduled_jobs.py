@@ -12,12 +12,18 @@ time; none locally): it warms in batches of 100 and stops before a batch when le
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from portfoliowise.application.backup import run_backup
-from portfoliowise.application.pricing import PricingNeeds, pricing_needs
+from portfoliowise.application.pricing import (
+    BATCH,
+    PricingNeeds,
+    QuoteService,
+    in_batches,
+    pricing_needs,
+)
 from portfoliowise.domain.errors import NotFoundError
 from portfoliowise.domain.events import JsonValue
 from portfoliowise.domain.job_events import JobCompleted, counts_of
@@ -37,7 +43,6 @@ SCHEDULES: dict[str, str] = {
     CLEANUP: "0 3 * * SUN",
 }
 
-BATCH = 100  # symbols per market-service call (its limit)
 WARM_MARGIN_SECONDS = 35.0
 """The cache warm starts a batch only with this much time left: the market function's 30 s
 timeout (one batch is one invoke of it) plus 5 s for the invoke and the completion event."""
@@ -47,12 +52,6 @@ NOT_REACHED_LISTED = 50
 Report = dict[str, object]
 Deadline = Callable[[], float]
 """The seconds a job has left to run (in Lambda, the context's remaining time)."""
-
-
-class QuoteService(Protocol):
-    def get_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]: ...
-
-    def get_rates(self, pairs: Sequence[str]) -> dict[str, Quote]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +75,9 @@ class ServiceWarmer:
 
     def warm(self, symbols: Sequence[str], pairs: Sequence[str]) -> WarmReport:
         quotes: dict[str, Quote] = {}
-        for chunk in _chunks(symbols):
+        for chunk in in_batches(symbols):
             quotes.update(self._market.get_quotes(chunk))
-        for chunk in _chunks(pairs):
+        for chunk in in_batches(pairs):
             quotes.update(self._market.get_rates(chunk))
         unavailable = sorted(s for s, q in quotes.items() if q.status is QuoteStatus.UNAVAILABLE)
         return WarmReport(priced=len(quotes) - len(unavailable), unavailable=unavailable)
@@ -99,11 +98,6 @@ def held_symbols(repository: PortfolioRepository) -> tuple[list[str], list[str]]
     for portfolio in repository.all_portfolios():
         needs = needs | pricing_needs(portfolio)
     return list(needs.symbols), list(needs.pairs)
-
-
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), BATCH):
-        yield items[start : start + BATCH]
 
 
 def warm_batches(

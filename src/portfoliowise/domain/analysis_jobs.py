@@ -61,6 +61,14 @@ class AnalysisJob:
         }
 
 
+def finished_status(report: dict[str, Any] | None, error: str | None) -> JobStatus:
+    """What `finish` writes: `done` with a report, `failed` with an error; exactly one of
+    the two must be given (a `ValueError` otherwise: a caller's bug)."""
+    if (report is None) == (error is None):
+        raise ValueError("finish takes either a report (done) or an error (failed)")
+    return JobStatus.DONE if report is not None else JobStatus.FAILED
+
+
 class AnalysisJobs(Protocol):
     """Where jobs live (DynamoDB: Cache-table items `{jobId}#ANALYSIS` with the table's
     TTL; SQLite locally; memory in tests)."""

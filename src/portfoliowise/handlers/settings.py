@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 AWS = "aws"
@@ -179,9 +179,7 @@ class Settings:
             info_topic_arn=_get(env, "INFO_TOPIC_ARN"),
         )
 
-    def local(self, data_dir: Path, **changes: object) -> Settings:
+    def local(self, data_dir: Path) -> Settings:
         """These settings on the embedded store of `data_dir` (serve, the CLI, tests)."""
-        from dataclasses import replace
-
         auth = replace(self.auth, data_dir=data_dir)
-        return replace(self, mode=LOCAL, data_dir=data_dir, auth=auth, **changes)  # type: ignore[arg-type]
+        return replace(self, mode=LOCAL, data_dir=data_dir, auth=auth)

@@ -47,7 +47,12 @@ from portfoliowise.adapters.dynamodb.schema import (
     TTL_ATTRIBUTE,
 )
 from portfoliowise.adapters.dynamodb.tables import TableNames
-from portfoliowise.domain.analysis_jobs import CLAIM_LEASE, AnalysisJob, JobStatus
+from portfoliowise.domain.analysis_jobs import (
+    CLAIM_LEASE,
+    AnalysisJob,
+    JobStatus,
+    finished_status,
+)
 from portfoliowise.domain.errors import ConflictError, NotFoundError, PayloadTooLarge
 from portfoliowise.domain.ports import Clock
 
@@ -240,16 +245,13 @@ class DynamoAnalysisJobs:
         """UpdateItem conditional on the job being live, running and claimed by
         `claimed_by`; `PayloadTooLarge` (nothing written) for a result over the item
         limit."""
-        if (report is None) == (error is None):
-            raise ValueError("finish takes either a report (done) or an error (failed)")
+        status = finished_status(report, error)
         text = _report_text(report)
         _refuse_oversized(job_id, text, error)
-        if text is not None:
-            status, written, removed = JobStatus.DONE, "#report", "#error"
-            result = value(text)
+        if status is JobStatus.DONE:
+            written, removed, result = "#report", "#error", value(text)
         else:
-            status, written, removed = JobStatus.FAILED, "#error", "#report"
-            result = value(error)
+            written, removed, result = "#error", "#report", value(error)
         try:
             with translated(f"finishing analysis job {job_id}"):
                 self._client.update_item(

@@ -24,7 +24,12 @@ from portfoliowise.adapters.sqlite.codec import (
     utc_text,
 )
 from portfoliowise.adapters.sqlite.database import SqliteDatabase
-from portfoliowise.domain.analysis_jobs import CLAIM_LEASE, AnalysisJob, JobStatus
+from portfoliowise.domain.analysis_jobs import (
+    CLAIM_LEASE,
+    AnalysisJob,
+    JobStatus,
+    finished_status,
+)
 from portfoliowise.domain.errors import ConflictError, NotFoundError
 from portfoliowise.domain.ports import Clock
 
@@ -135,9 +140,7 @@ class SqliteAnalysisJobs:
         report: dict[str, Any] | None = None,
         error: str | None = None,
     ) -> bool:
-        if (report is None) == (error is None):
-            raise ValueError("finish takes either a report (done) or an error (failed)")
-        status = JobStatus.FAILED if error is not None else JobStatus.DONE
+        status = finished_status(report, error)
         document = None if report is None else dump_json(report)
         with self._db.writing() as conn:
             cursor = conn.execute(

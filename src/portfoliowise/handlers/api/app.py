@@ -206,13 +206,17 @@ def build_app(
         }
     )
 
+    document: list[str] = []  # generated on the first request, then reused
+
     @app.get("/openapi.json", include_in_schema=False)
     @public
     def openapi() -> Response[str]:
+        if not document:
+            document.append(openapi_document(app))
         return Response(
             status_code=200,
             content_type=content_types.APPLICATION_JSON,
-            body=openapi_document(app),
+            body=document[0],
         )
 
     app.include_router(meta)
