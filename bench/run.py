@@ -1,6 +1,8 @@
 """Domain benchmarks: valuation, allocation and a buy-mode simulation for a generated
 portfolio of 10,000 holdings and a 100,000,000 JPY budget. Prints a table; the target
-is under 1 second each on one core. Run with `make bench`."""
+is under 1 second each on one core. Then the cold imports of the market handler
+(market_import.py) and the performance report of a 10,000-activity ledger
+(bench_performance.py), each with its own table. Run with `make bench`."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+import bench_performance  # bench/bench_performance.py, beside this file
 import market_import  # bench/market_import.py, beside this file
 from portfoliowise.domain.allocation import Dimension, allocation, drift
 from portfoliowise.domain.fx import FxRate, RateTable
@@ -124,6 +127,8 @@ def main() -> int:
         )
     print()
     failed |= market_import.main() != 0  # cold import of the market handler vs boto3
+    print()
+    failed |= bench_performance.main() != 0  # the performance report of a 10,000-activity ledger
     return 1 if failed else 0
 
 

@@ -39,7 +39,7 @@ class Reply:
         """The code of a JSON error reply; fails unless it has the error shape."""
         assert self.header("content-type") == "application/json"
         body = self.json()
-        assert set(body) == {"error"}
+        assert set(body) == {"success", "error", "message"}
         assert {"code", "message"} <= set(body["error"])
         return str(body["error"]["code"])
 

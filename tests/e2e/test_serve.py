@@ -75,7 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subp
 
 def _error(response: httpx.Response) -> dict[str, Any]:
     body = response.json()
-    assert set(body) == {"error"}
+    assert set(body) == {"success", "error", "message"}
     assert {"code", "message"} <= set(body["error"])
     return dict(body["error"])
 

@@ -41,7 +41,7 @@ def test_a_file_of_schema_version_3_gains_the_valuation_columns(
                 portfolio, audit_entries(portfolio.pull_events(), RequestContext())
             )
     with SqliteDatabase(path) as db:
-        assert db.schema_version == 4
+        assert db.schema_version == schema.SCHEMA_VERSION
         repository = SqlitePortfolioRepository(db, clock)
         assert repository.get("u1", "p1").to_json() == portfolio.to_json()
         at = START + timedelta(hours=1)

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portfoliowise.adapters.clock import FixedClock
+from portfoliowise.adapters.crypto.jwt_codec import JwtAccessTokenCodec
 from portfoliowise.adapters.memory import InMemorySessionStore
+from portfoliowise.application.access_tokens import AccessTokens
 from portfoliowise.application.auth import (
     AuthService,
     CsrfTokens,
@@ -34,6 +36,10 @@ from portfoliowise.domain.sessions import SESSION_TTL
 T0 = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 KEY = b"k" * 32
 IP = "203.0.113.9"
+
+
+def access_tokens_for(csrf: CsrfTokens) -> AccessTokens:
+    return AccessTokens(JwtAccessTokenCodec(), csrf.ring)
 
 
 @dataclass
@@ -87,6 +93,7 @@ def setup() -> Setup:
         limiter=InMemoryAttemptLimiter(max_failures=3, window=timedelta(minutes=15)),
         clock=clock,
         csrf=CsrfTokens([KEY]),
+        tokens=access_tokens_for(CsrfTokens([KEY])),
         dev_login_enabled=True,
     )
     return Setup(service, sessions, clock, identity, cipher)
@@ -110,7 +117,7 @@ def test_sign_in_opens_a_24_hour_session_keyed_by_the_hash_of_its_id(setup: Setu
     assert stored.user_id == "google:sub-1"
     assert stored.access_token == b"enc:ssecca"
     assert stored.refresh_token == b"enc:hserfer"
-    assert setup.cipher.contexts == ["user:google:sub-1", "user:google:sub-1"]
+    assert setup.cipher.contexts == ["user:google:sub-1"] * 3  # tokens and profile
 
 
 def test_session_ids_are_256_random_bits_in_base64url() -> None:
@@ -133,7 +140,7 @@ def test_session_info_and_the_csrf_token(setup: Setup) -> None:
     assert info.user_id == "google:sub-1"
     assert info.expires_at == signed_in.expires_at
     assert info.csrf_token == signed_in.csrf_token
-    assert info.email is None
+    assert info.email == "taro@example.com"
 
 
 def test_the_csrf_token_is_an_hmac_of_the_session_id_not_the_id_itself() -> None:
@@ -262,6 +269,7 @@ def test_without_a_provider_sign_in_is_unauthenticated(setup: Setup) -> None:
         limiter=InMemoryAttemptLimiter(),
         clock=setup.clock,
         csrf=CsrfTokens([KEY]),
+        tokens=access_tokens_for(CsrfTokens([KEY])),
     )
 
     with pytest.raises(Unauthenticated):
@@ -292,6 +300,7 @@ def test_dev_login_disabled_is_forbidden(setup: Setup) -> None:
         limiter=InMemoryAttemptLimiter(),
         clock=setup.clock,
         csrf=CsrfTokens([KEY]),
+        tokens=access_tokens_for(CsrfTokens([KEY])),
     )
 
     assert service.dev_login_enabled is False

@@ -11,11 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from portfoliowise.adapters.clock import FixedClock
+from portfoliowise.adapters.crypto.jwt_codec import JwtAccessTokenCodec
 from portfoliowise.adapters.memory import (
     InMemorySessionStore,
     InMemoryUserRegistry,
     RecordedSignals,
 )
+from portfoliowise.application.access_tokens import AccessTokens
 from portfoliowise.application.auth import AuthService, CsrfTokens, InMemoryAttemptLimiter
 from portfoliowise.domain.errors import SourceUnavailable
 from portfoliowise.domain.ports import VerifiedIdentity
@@ -25,6 +27,10 @@ from portfoliowise.domain.users import UserRegistry
 T0 = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
 EMAIL = "taro@example.com"
 SUB = "109876543210"
+
+
+def access_tokens_for(csrf: CsrfTokens) -> AccessTokens:
+    return AccessTokens(JwtAccessTokenCodec(), csrf.ring)
 
 
 class FakeIdentity:
@@ -69,6 +75,7 @@ def _setup(users: UserRegistry | None) -> Setup:
         limiter=InMemoryAttemptLimiter(),
         clock=clock,
         csrf=CsrfTokens([b"k" * 32]),
+        tokens=access_tokens_for(CsrfTokens([b"k" * 32])),
         dev_login_enabled=True,
         users=users,
         signals=signals,
@@ -177,6 +184,7 @@ def test_a_registry_without_signals_still_tells_new_users() -> None:
         limiter=InMemoryAttemptLimiter(),
         clock=FixedClock(T0),
         csrf=CsrfTokens([b"k" * 32]),
+        tokens=access_tokens_for(CsrfTokens([b"k" * 32])),
         dev_login_enabled=True,
         users=registry,
     )

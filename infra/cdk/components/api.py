@@ -2,11 +2,13 @@
 
 - REST API (API Gateway, Lambda proxy integration), one resource per route of the code (the
   routes of `docs/openapi.json`, which is generated from the code; a test compares them),
-  each to its function: auth routes -> auth; /market/*, /api/market-data -> market;
-  `POST /portfolios/{id}/analysis`, `GET /analysis/{jobId}` -> analysis; the other
-  /portfolios/**, /health and /openapi.json -> portfolio. Stage throttling (and a tighter
-  throttle on starting an AI analysis), access logs (JSON) to a log group kept 7 days
-  (seed 5), X-Ray tracing, CORS for the configured origins with credentials.
+  each to its function: auth routes and the existing web app's /config/client, /v1/subscription/*
+  and /drive/* -> auth; /market/*, /api/market-data, /api/price-history -> market;
+  `POST /portfolios/{id}/analysis`, `GET /analysis/{jobId}` -> analysis; the web app's
+  /api/portfolio, the other /portfolios/**, /health and /openapi.json -> portfolio. Stage
+  throttling (and a tighter throttle on starting an AI analysis), access logs (JSON) to a
+  log group kept 7 days (seed 5), X-Ray tracing, CORS for the configured origins with
+  credentials.
 - Routes of DESIGN.md without code yet are not deployed: `/portfolios/{id}/activities`,
   `/portfolios/{id}/performance` and `POST /client-logs` come with the issues that build them.
 - CloudFront: the static bucket as default origin through origin access control; the API as
@@ -45,11 +47,24 @@ from infra.cdk.config import Settings
 # routes of DESIGN.md's "HTTP API" table that come back when their code exists).
 ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("/auth/google", ("POST",), "auth"),
+    ("/auth/google/login", ("POST",), "auth"),
+    ("/auth/refresh", ("POST",), "auth"),
     ("/auth/session", ("GET",), "auth"),
     ("/auth/logout", ("POST",), "auth"),
+    # the existing web app's configuration, plan and (unavailable) Google Drive
+    ("/config/client", ("GET",), "auth"),
+    ("/v1/subscription/status", ("GET",), "auth"),
+    ("/v1/subscription/checkout", ("POST",), "auth"),
+    ("/v1/subscription/portal", ("POST",), "auth"),
+    ("/drive/files", ("GET",), "auth"),
+    ("/drive/load", ("GET",), "auth"),
+    ("/drive/save", ("POST",), "auth"),
+    ("/auth/google/drive/initiate", ("GET",), "auth"),
     ("/market/quotes", ("GET",), "market"),
     ("/market/history", ("GET",), "market"),
     ("/api/market-data", ("GET",), "market"),
+    ("/api/price-history", ("GET",), "market"),  # signed in: never cached
+    ("/api/portfolio", ("GET", "PUT"), "portfolio"),  # the existing web app's sync
     ("/portfolios", ("GET", "POST"), "portfolio"),
     ("/portfolios/import", ("POST",), "portfolio"),
     ("/portfolios/{id}", ("GET", "PUT", "DELETE"), "portfolio"),
@@ -68,13 +83,18 @@ ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
 CACHED_API_PATHS = ("/market/*", "/api/market-data")
 UNCACHED_API_PATHS = (
     "/auth/*",
+    "/config/client",  # tiny, fetched once a page load; its CORS answer varies by Origin
+    "/v1/*",
+    "/drive/*",
+    "/api/price-history",
+    "/api/portfolio",
     "/portfolios",
     "/portfolios/*",
     "/analysis/*",
     "/health",
     "/openapi.json",
 )
-CORS_HEADERS = ("Content-Type", "If-Match", "X-CSRF-Token")
+CORS_HEADERS = ("Authorization", "Content-Type", "If-Match", "X-CSRF-Token")
 # The stage's method setting of starting an analysis (`<resource path>/<METHOD>`).
 ANALYSIS_START_METHOD = "/portfolios/{id}/analysis/POST"
 
@@ -294,8 +314,10 @@ class Api(Construct):
                 method,
                 "AwsSolutions-APIG4",
                 "Authorization is the application's session cookie (Google sign-in, hashed "
-                "session id in the Session table, CSRF token), checked by the functions; the "
-                "public routes (sign-in, market data, health, OpenAPI) need none.",
+                "session id in the Session table, CSRF token or one of our origins) or its "
+                "15-minute bearer access token bound to that session, checked by the "
+                "functions; the public routes (sign-in, market data, health, OpenAPI) need "
+                "none.",
             )
             ack(
                 method,

@@ -7,7 +7,10 @@ and the memory, timeout and reserved concurrency of the seed. Code comes from th
 when they were not built.
 
 Roles (seed section 3, narrowed to what the code does; no wildcard action anywhere):
-- market: Cache table read/write (+ its key); outbound HTTPS to the quote sources.
+- market: Cache table read/write (+ its key); outbound HTTPS to the quote sources; the
+  Session table read and the session-signing key, to authenticate its one signed-in route
+  (the existing web app's `GET /api/price-history`: a session cookie, or an access token
+  signed with that key).
 - auth: Session table read/write, the session-token KMS key (envelope encryption of Google's
   tokens), the Google client secret and the session-signing key.
 - portfolio: Portfolio + Audit tables read/write (one transaction), Cache table read
@@ -183,9 +186,16 @@ class Compute(Construct):
 
         market = self._function(
             "market",
-            common_env | {"YFINANCE_CACHE_DIR": "/tmp/portfoliowise-yfinance"},
+            common_env
+            | {
+                "YFINANCE_CACHE_DIR": "/tmp/portfoliowise-yfinance",
+                # authenticates its signed-in route (the web app's price history)
+                "SESSION_SIGNING_SECRET_ARN": secrets.session_signing_key.secret_arn,
+            },
         )
         self._tables(market, [tables["cache"]], DDB_READ + DDB_WRITE, data.data_key)
+        self._tables(market, [tables["session"]], DDB_READ_ITEMS, data.data_key)
+        self._secrets(market, [secrets.session_signing_key], secrets.secrets_key)
 
         auth = self._function(
             "auth",

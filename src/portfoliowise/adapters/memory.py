@@ -232,6 +232,20 @@ class InMemorySessionStore:
     def delete(self, session_hash: str) -> None:
         self._sessions.pop(session_hash, None)
 
+    def rotate_refresh(
+        self, session_hash: str, expected_hash: str, new_hash: str, at: datetime
+    ) -> bool:
+        session = self._sessions.get(session_hash)
+        if session is None or session.refresh_hash != expected_hash:
+            return False
+        self._sessions[session_hash] = replace(
+            session,
+            previous_refresh_hash=session.refresh_hash,
+            refresh_hash=new_hash,
+            rotated_at=at,
+        )
+        return True
+
 
 class InMemoryEventPublisher:
     def __init__(self) -> None:

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from portfoliowise.adapters.json_text import InvalidJson, load_json
+from portfoliowise.domain.attributes import Attributes
 from portfoliowise.domain.errors import DomainError, OutOfRange, ValidationError
 from portfoliowise.domain.fx import FxRate
 from portfoliowise.domain.instruments import FUND_PRICE_UNIT, Market, parse_symbol
 from portfoliowise.domain.limits import (
     MAX_DECIMAL_PLACES,
     MAX_HOLDINGS,
+    MAX_PORTFOLIO_ATTRIBUTES_LENGTH,
     MAX_TARGETS,
     MIN_STEP,
     check_amount,
@@ -159,6 +161,7 @@ def _parse_native(data: Mapping[str, Any], *, at: datetime, default_name: str) -
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
         raise FileFormatError(f"`version` must be a non-negative integer, got {version!r}")
     created = data.get("createdAt")
+    details = _native_details(data)
     return Portfolio(
         user_id=str(data.get("userId") or LOCAL_USER),
         portfolio_id=str(data.get("portfolioId") or default_name),
@@ -170,11 +173,43 @@ def _parse_native(data: Mapping[str, Any], *, at: datetime, default_name: str) -
         targets=targets,
         allow_fractional=_flag(data, "allowFractional"),
         version=version,
+        **details,
     )
 
 
+def _native_details(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The optional fields of `Portfolio.to_json`: the additional budget (`{amount,
+    currency}`), the AI prompt template and a client's attributes (their JSON text)."""
+    details: dict[str, Any] = {}
+    budget = data.get("additionalBudget")
+    if budget is not None:
+        if not isinstance(budget, dict) or "amount" not in budget or "currency" not in budget:
+            raise FileFormatError(
+                "`additionalBudget` must be an object with `amount` and `currency`"
+            )
+        try:
+            details["additional_budget"] = Money.of(budget["amount"], str(budget["currency"]))
+        except DomainError as exc:
+            raise located(exc, "additionalBudget") from None
+    template = data.get("aiPromptTemplate")
+    if template is not None and not isinstance(template, str):
+        raise FileFormatError("`aiPromptTemplate` must be a string")
+    details["ai_prompt_template"] = template
+    attributes = data.get("attributes")
+    if attributes is not None:
+        if not isinstance(attributes, str):
+            raise FileFormatError("`attributes` must be the JSON text of an object")
+        try:
+            details["attributes"] = Attributes.from_text(
+                attributes, max_length=MAX_PORTFOLIO_ATTRIBUTES_LENGTH
+            )
+        except DomainError as exc:
+            raise located(exc, "attributes") from None
+    return details
+
+
 def _check_holding_fields(item: Mapping[str, Any], where: str) -> None:
-    for key in ("name", "sector", "region", "assetClass", "currency"):
+    for key in ("name", "sector", "region", "assetClass", "currency", "attributes"):
         value = item.get(key)
         if value is not None and not isinstance(value, str):
             raise FileFormatError(f"{where}.{key} must be a string, got {value!r}")
@@ -239,7 +274,8 @@ _REGION_HINTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _asset_class(fund_type: str) -> AssetClass:
+def fund_type_asset_class(fund_type: str) -> AssetClass:
+    """The asset class the existing app's `fundType` (Japanese or English) names."""
     lowered = fund_type.lower()
     for hints, klass in _ASSET_CLASS_HINTS:
         if any(h in lowered for h in hints):
@@ -269,7 +305,7 @@ def _legacy_asset(asset: Mapping[str, Any], as_of: datetime) -> tuple[Holding, Q
     holding = Holding(
         instrument=instrument,
         quantity=count,
-        asset_class=_asset_class(fund_type),
+        asset_class=fund_type_asset_class(fund_type),
         currency=currency,
         region=_region(fund_type, instrument.market),
         name=str(asset.get("name") or "") or None,

@@ -1,17 +1,20 @@
 """Market questions the API answers: quotes of up to 100 symbols, daily history over a
-named range, and the existing app's market data by type. A symbol no source could price
+named range, and the existing web app's market data (by type) and price history (by
+period, with its day-over-day and year-to-date changes). A symbol no source could price
 comes back `unavailable` with no price: a price is never made up."""
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Protocol
 
 from portfoliowise.application.market_service import MAX_SYMBOLS
-from portfoliowise.domain.errors import ValidationError
-from portfoliowise.domain.instruments import Market, parse_symbol
-from portfoliowise.domain.market import DailyHistory
+from portfoliowise.domain.errors import UnknownSymbolError, ValidationError
+from portfoliowise.domain.instruments import Instrument, Market, parse_symbol
+from portfoliowise.domain.market import DailyClose, DailyHistory
 from portfoliowise.domain.ports import Clock
 from portfoliowise.domain.quotes import Quote
 
@@ -31,6 +34,51 @@ LEGACY_TYPES: Final = {
     "mutual-fund": Market.FUND,
     "exchange-rate": Market.FX,
 }
+EXCHANGE_RATE = "exchange-rate"
+LEGACY_MAX_SYMBOLS: Final = 400
+"""Symbols of one legacy market-data request, asked of the market in batches of 100: the
+app sends a whole portfolio's tickers of one type in one request, and a refusal would make
+it fall back on its own made-up prices."""
+PRICE_PERIODS: Final = ("1w", "1m", "3m", "6m", "1y", "ytd")
+_PERCENT_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    reason: str  # unknown_symbol, or wrong_type (a rate asked as a stock, or the reverse)
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyMarketData:
+    """The existing app's market data: `quotes` by the key the app will look the symbol up
+    with (priced, stale or unavailable), and `refused` the keys that name no instrument of
+    the asked kind, with why."""
+
+    quotes: dict[str, Quote]
+    refused: dict[str, Refusal]
+
+
+@dataclass(frozen=True, slots=True)
+class PriceChange:
+    amount: Decimal
+    percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PriceHistory:
+    """Daily closes over one of `PRICE_PERIODS` (oldest first), and the changes of the
+    latest close: against the close before it, and against the last close of the previous
+    year (None when there is no such close)."""
+
+    ticker: str
+    symbol: str
+    currency: str
+    period: str
+    closes: tuple[DailyClose, ...]
+    source: str
+    day_over_day: PriceChange | None
+    year_to_date: PriceChange | None
 
 
 class MarketPort(Protocol):
@@ -41,13 +89,13 @@ class MarketPort(Protocol):
     def history(self, symbol: str, start: date, end: date) -> DailyHistory: ...
 
 
-def split_symbols(text: str) -> list[str]:
-    """`A,B , C` -> [A, B, C]: no duplicates, at least one and at most 100."""
+def split_symbols(text: str, limit: int = MAX_SYMBOLS) -> list[str]:
+    """`A,B , C` -> [A, B, C]: no duplicates, at least one and at most `limit` (100)."""
     symbols = list(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
     if not symbols:
         raise ValidationError("give at least one symbol")
-    if len(symbols) > MAX_SYMBOLS:
-        raise ValidationError(f"at most {MAX_SYMBOLS} symbols a request, got {len(symbols)}")
+    if len(symbols) > limit:
+        raise ValidationError(f"at most {limit} symbols a request, got {len(symbols)}")
     return symbols
 
 
@@ -67,21 +115,105 @@ class MarketQueries:
         start = date(end.year, 1, 1) if range == YTD else end - timedelta(days=RANGES[range])
         return self.market.history(instrument.symbol, start, end)
 
-    def by_type(self, type: str, symbols: str) -> dict[str, Quote]:
-        """The existing app's market data: quotes (or rates, keyed `USD-JPY`) by the key
-        the app sent, all of one `type` (us-stock, jp-stock, mutual-fund, exchange-rate)."""
+    def legacy_market_data(
+        self,
+        type: str,
+        symbols: str | None = None,
+        base: str | None = None,
+        target: str | None = None,
+    ) -> LegacyMarketData:
+        """The existing app's market data of one `type` (us-stock, jp-stock, mutual-fund,
+        exchange-rate), keyed as the app looks it up: stocks and funds by the symbol it sent,
+        rates by `USD-JPY` (or `{base}-{target}` as sent when it asks with `base` and
+        `target` instead of `symbols`).
+
+        The stock types are the app's guess from the symbol's shape (it sends `130A` as a
+        US stock): any stock or fund symbol is priced as what it is. A symbol that is not
+        one (or an FX pair asked as a stock, a stock asked as a rate) is `refused` with why,
+        never failing the others."""
         wanted = LEGACY_TYPES.get(type)
         if wanted is None:
             raise ValidationError(f"type must be one of {', '.join(LEGACY_TYPES)}")
-        requested: dict[str, str] = {}
-        for raw in split_symbols(symbols):
-            instrument = parse_symbol(raw)
-            if instrument.market is not wanted:
-                raise ValidationError(f"{raw[:40]!r} is not a {type} symbol")
-            key = instrument.symbol if wanted is Market.FX else raw.strip().upper()
-            requested.setdefault(instrument.symbol, key)
-        if wanted is Market.FX:
-            found = self.market.get_rates(list(requested))
+        by_symbols = symbols is not None and bool(symbols.strip())
+        if symbols is not None and by_symbols:
+            keys = split_symbols(symbols, LEGACY_MAX_SYMBOLS)
+        elif wanted is Market.FX and base and target:
+            keys = [f"{base.strip()}-{target.strip()}"]
+        elif wanted is Market.FX:
+            raise ValidationError("give symbols, or base and target (e.g. base=USD&target=JPY)")
         else:
-            found = self.market.get_quotes(list(requested))
-        return {requested[s]: q for s, q in found.items()}
+            raise ValidationError("give at least one symbol")
+        instruments: dict[str, Instrument] = {}
+        refused: dict[str, Refusal] = {}
+        for raw in keys:
+            try:
+                instrument = parse_symbol(raw)
+            except UnknownSymbolError as exc:
+                refused[raw] = Refusal(exc.code, str(exc))
+                continue
+            if (instrument.market is Market.FX) != (wanted is Market.FX):
+                right = EXCHANGE_RATE if instrument.market is Market.FX else "a stock type"
+                message = f"{instrument.symbol} is not a {type} symbol: ask with {right}"
+                refused[raw] = Refusal("wrong_type", message)
+                continue
+            key = instrument.symbol if wanted is Market.FX and by_symbols else raw
+            instruments.setdefault(key, instrument)
+        unique = list(dict.fromkeys(instruments.values()))
+        found: dict[str, Quote] = {}
+        for start in range(0, len(unique), MAX_SYMBOLS):
+            batch = [i.symbol for i in unique[start : start + MAX_SYMBOLS]]
+            if wanted is Market.FX:
+                found.update(self.market.get_rates(batch))
+            else:
+                found.update(self.market.get_quotes(batch))
+        quotes = {key: found[i.symbol] for key, i in instruments.items() if i.symbol in found}
+        return LegacyMarketData(quotes=quotes, refused=refused)
+
+    def price_history(self, ticker: str, period: str) -> PriceHistory:
+        """The existing app's price history of `ticker` over `period` (1w, 1m, 3m, 6m, 1y,
+        ytd, calendar periods ending today). Closes are fetched from the last December on
+        whatever the period, so that the year-to-date change always has its base. Raises
+        as `history` does (`NotFoundError`, `SourceUnavailable`, `ValidationError`)."""
+        if period not in PRICE_PERIODS:
+            raise ValidationError(f"period must be one of {', '.join(PRICE_PERIODS)}")
+        instrument = parse_symbol(ticker)
+        end = self.clock.now().date()
+        start = period_start(period, end)
+        year_start = date(end.year, 1, 1)
+        fetch_from = min(start, date(end.year - 1, 12, 1))
+        history = self.market.history(instrument.symbol, fetch_from, end)
+        closes = history.closes
+        latest = closes[-1] if closes else None
+        before = closes[-2] if len(closes) > 1 else None
+        last_year = [c for c in closes if c.day < year_start]
+        return PriceHistory(
+            ticker=ticker.strip(),
+            symbol=instrument.symbol,
+            currency=history.currency,
+            period=period,
+            closes=tuple(c for c in closes if c.day >= start),
+            source=history.source,
+            day_over_day=_change(latest, before),
+            year_to_date=_change(latest, last_year[-1] if last_year else None),
+        )
+
+
+def period_start(period: str, end: date) -> date:
+    """The first day of `period` ending on `end`: a week back, 1/3/6/12 calendar months
+    back (the same day of the month, or the month's last day), or January 1st."""
+    if period == YTD:
+        return date(end.year, 1, 1)
+    if period == "1w":
+        return end - timedelta(days=7)
+    months = {"1m": 1, "3m": 3, "6m": 6, "1y": 12}[period]
+    years, month_index = divmod(end.month - 1 - months, 12)
+    year, month = end.year + years, month_index + 1
+    return date(year, month, min(end.day, calendar.monthrange(year, month)[1]))
+
+
+def _change(latest: DailyClose | None, base: DailyClose | None) -> PriceChange | None:
+    if latest is None or base is None or base.close <= 0:
+        return None
+    amount = latest.close - base.close
+    percent = (amount * 100 / base.close).quantize(_PERCENT_PLACES, ROUND_HALF_UP)
+    return PriceChange(amount=amount, percent=percent)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from portfoliowise.domain.attributes import Attributes
 from portfoliowise.domain.audit import AuditEntry, RequestContext, audit_entries
-from portfoliowise.domain.errors import ConflictError, SourceUnavailable
+from portfoliowise.domain.errors import ConflictError, PayloadTooLarge, SourceUnavailable
 from portfoliowise.domain.events import DomainEvent
-from portfoliowise.domain.money import Currency
+from portfoliowise.domain.money import Currency, Money
 from portfoliowise.domain.portfolio import Holding, Portfolio
 from portfoliowise.domain.ports import (
     AuditLog,
@@ -61,11 +62,12 @@ class PortfolioPorts:
 
 
 def _publish(ports: PortfolioPorts, portfolio: Portfolio, events: list[DomainEvent]) -> None:
-    """Events go out after the change has committed. A failure here cannot undo the
-    change, so it is logged for the operators rather than reported as a failed request."""
+    """Events go out after the change has committed. A failure here (the bus unavailable,
+    an event over its size limit) cannot undo the change, so it is logged for the
+    operators rather than reported as a failed request."""
     try:
         ports.events.publish(events)
-    except SourceUnavailable:
+    except (SourceUnavailable, PayloadTooLarge):
         log.exception(
             "events of portfolio %s were committed but not published", portfolio.portfolio_id
         )
@@ -166,6 +168,9 @@ def create_portfolio(
     holdings: Iterable[Holding] = (),
     targets: Mapping[str, object] | None = None,
     allow_fractional: bool = False,
+    additional_budget: Money | None = None,
+    ai_prompt_template: str | None = None,
+    attributes: Attributes | None = None,
 ) -> Portfolio:
     portfolio = Portfolio.create(
         user_id=user_id,
@@ -176,6 +181,9 @@ def create_portfolio(
         holdings=holdings,
         targets=targets,
         allow_fractional=allow_fractional,
+        additional_budget=additional_budget,
+        ai_prompt_template=ai_prompt_template,
+        attributes=attributes,
     )
     events = portfolio.pull_events()
     entries = audit_entries(events, context)
@@ -319,7 +327,10 @@ def replace_portfolio(
     expected_version: int | None = None,
 ) -> Portfolio:
     """Make the stored portfolio look like `desired` (a PUT of the whole representation),
-    recording one event per field, holding and target change."""
+    recording one event per field, holding and target change. A client's attributes, which
+    this representation does not carry, are kept: a holding of `desired` without any keeps
+    the stored holding's, and the portfolio's own (additional budget, AI prompt template,
+    attributes) are left as they are."""
 
     def change(portfolio: Portfolio, at: datetime) -> None:
         portfolio.rename(desired.name, at=at)
@@ -333,10 +344,12 @@ def replace_portfolio(
             if held.symbol not in wanted:
                 portfolio.remove_holding(held.symbol, at=at)
         for symbol, holding in wanted.items():
-            if portfolio.holding(symbol) is None:
+            stored = portfolio.holding(symbol)
+            if stored is None:
                 portfolio.add_holding(holding, at=at)
             else:
-                portfolio.change_holding(holding, at=at)
+                kept = holding.attributes or stored.attributes
+                portfolio.change_holding(replace(holding, attributes=kept), at=at)
         portfolio.set_targets(desired.targets or None, at=at)
 
     return update_portfolio(

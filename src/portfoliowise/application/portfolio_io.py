@@ -64,6 +64,9 @@ def import_portfolio(
         holdings=source.holdings,
         targets=source.targets or None,
         allow_fractional=source.allow_fractional,
+        additional_budget=source.additional_budget,
+        ai_prompt_template=source.ai_prompt_template,
+        attributes=source.attributes,
     )
 
 

@@ -12,6 +12,13 @@ from portfoliowise.domain.events import JsonValue
 
 _SNAPSHOT_ACTIONS = frozenset({"portfolio.created", "portfolio.restored"})
 _FIELD_ACTIONS = frozenset({"portfolio.renamed", "portfolio.settings_changed"})
+_OPTIONAL_FIELDS = ("additionalBudget", "aiPromptTemplate", "attributes")
+"""Fields a portfolio document has only when they are set (None otherwise, here)."""
+
+
+def _holding(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A holding as its document has it: `attributes` only when there are some."""
+    return {k: v for k, v in data.items() if not (k == "attributes" and v is None)}
 
 
 def _after(changes: dict[str, JsonValue]) -> dict[str, Any]:
@@ -23,9 +30,10 @@ def _after(changes: dict[str, JsonValue]) -> dict[str, Any]:
 
 
 def replay(entries: Iterable[AuditEntry], portfolio_id: str) -> dict[str, Any] | None:
-    """The state (`name, baseCurrency, allowFractional, holdings{symbol: holding}, targets`)
-    that the trail of `portfolio_id` leads to, or None when it ends deleted or never began.
-    Entries are applied in timestamp order."""
+    """The state (`name, baseCurrency, allowFractional, holdings{symbol: holding}, targets`
+    and the optional fields: additional budget, AI prompt template, attributes) that the
+    trail of `portfolio_id` leads to, or None when it ends deleted or never began. Entries
+    are applied in timestamp order."""
     resource = f"portfolio/{portfolio_id}"
     state: dict[str, Any] | None = None
     ordered = sorted(entries, key=lambda e: e.timestamp)
@@ -38,8 +46,9 @@ def replay(entries: Iterable[AuditEntry], portfolio_id: str) -> dict[str, Any] |
                 "name": after["name"],
                 "baseCurrency": after["baseCurrency"],
                 "allowFractional": after["allowFractional"],
-                "holdings": {h["symbol"]: dict(h) for h in after.get("holdings") or []},
+                "holdings": {h["symbol"]: _holding(h) for h in after.get("holdings") or []},
                 "targets": dict(after.get("targets") or {}),
+                **{key: after.get(key) for key in _OPTIONAL_FIELDS},
             }
             continue
         if state is None:
@@ -49,10 +58,10 @@ def replay(entries: Iterable[AuditEntry], portfolio_id: str) -> dict[str, Any] |
         elif entry.action == "portfolio.targets_set":
             state["targets"] = dict(after.get("targets") or {})
         elif entry.action == "holding.added":
-            state["holdings"][after["symbol"]] = after
+            state["holdings"][after["symbol"]] = _holding(after)
         elif entry.action == "holding.changed":
             symbol = entry.resource.rsplit("/", 1)[-1]
-            state["holdings"][symbol].update(after)
+            state["holdings"][symbol] = _holding({**state["holdings"][symbol], **after})
         elif entry.action == "holding.removed":
             del state["holdings"][entry.resource.rsplit("/", 1)[-1]]
         elif entry.action == "portfolio.deleted":
@@ -66,6 +75,7 @@ def state_of(portfolio_json: Mapping[str, Any]) -> dict[str, Any]:
         "name": portfolio_json["name"],
         "baseCurrency": portfolio_json["baseCurrency"],
         "allowFractional": portfolio_json["allowFractional"],
-        "holdings": {h["symbol"]: dict(h) for h in portfolio_json.get("holdings") or []},
+        "holdings": {h["symbol"]: _holding(h) for h in portfolio_json.get("holdings") or []},
         "targets": dict(portfolio_json.get("targets") or {}),
+        **{key: portfolio_json.get(key) for key in _OPTIONAL_FIELDS},
     }

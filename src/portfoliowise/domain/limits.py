@@ -56,6 +56,44 @@ MAX_HOLDINGS: Final = 10_000
 MAX_TARGETS: Final = 10_000
 """Target allocations in one portfolio: one per instrument, as many as holdings."""
 
+MAX_PROMPT_TEMPLATE_LENGTH: Final = 10_000
+"""A portfolio's AI prompt template, in characters: the existing app's default template
+is about 1,500. A change records the template before and after; at most 4 bytes a
+character written in an event, that is 80 KB, well inside the bus's 256 KB."""
+
+# Attributes a client keeps with a holding or a portfolio (`domain.attributes`): kept as
+# sent, never read by the domain, so bounded in shape as well as in size.
+MAX_ATTRIBUTE_NAMES: Final = 100
+"""Names in one object of attributes: the existing app's holding has about 25."""
+
+MAX_ATTRIBUTE_NAME_LENGTH: Final = 100
+"""One attribute's name, in characters."""
+
+MAX_ATTRIBUTE_ITEMS: Final = MAX_TARGETS
+"""Items in one list of attributes: the existing app's target list has one per target."""
+
+MAX_ATTRIBUTE_DEPTH: Final = 5
+"""Nesting of objects and lists in attributes, the outer object counted: the existing
+app's target list is 3 deep (`{"targetPortfolio": [{...}]}`)."""
+
+MAX_ATTRIBUTE_TEXT_LENGTH: Final = 2_000
+"""One text value in attributes, in characters (a fund type, a source, a date...)."""
+
+MAX_ATTRIBUTE_NUMBER_DIGITS: Final = 40
+"""One number in attributes, written plainly (`0.0938`, never `9.38E-2`): at most 40
+digits, which holds any number the existing app writes for a fee, a yield or a price
+(a double has 17 significant digits) and nothing that would take pages to print."""
+
+MAX_HOLDING_ATTRIBUTES_LENGTH: Final = 4_000
+"""A holding's attributes, as JSON text, in characters: the existing app's holding (fees,
+dividends, fund type, its price snapshot) takes about 600."""
+
+MAX_PORTFOLIO_ATTRIBUTES_LENGTH: Final = 25_000
+"""A portfolio's attributes, as JSON text, in characters: the existing app's exchange rate
+(about 150) and target list (about 100 per target: some 250 targets). A change records
+them before and after, at most 4 bytes a character once written in an event (UTF-8, quotes
+escaped): 200 KB, inside the bus's 256 KB limit for one event."""
+
 
 def decimal_places(value: Decimal) -> int:
     """Digits after the point, trailing zeros not counted (`1.50` has 1, `1E+3` has 0).

@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, Final
 
+from portfoliowise.domain.attributes import NO_ATTRIBUTES, Attributes
 from portfoliowise.domain.errors import InvariantViolation, OutOfRange, ValidationError, preview
 from portfoliowise.domain.events import (
     DomainEvent,
@@ -25,8 +26,11 @@ from portfoliowise.domain.events import (
 )
 from portfoliowise.domain.instruments import Instrument, Market, parse_symbol
 from portfoliowise.domain.limits import (
+    MAX_HOLDING_ATTRIBUTES_LENGTH,
     MAX_HOLDINGS,
     MAX_NAME_LENGTH,
+    MAX_PORTFOLIO_ATTRIBUTES_LENGTH,
+    MAX_PROMPT_TEMPLATE_LENGTH,
     MAX_TARGETS,
     MAX_TEXT_LENGTH,
     check_amount,
@@ -40,6 +44,7 @@ from portfoliowise.domain.money import Currency, Money, to_decimal
 __all__ = [  # the limits were defined here first; `domain.limits` holds them all now
     "MAX_HOLDINGS",
     "MAX_NAME_LENGTH",
+    "UNCHANGED",
     "AssetClass",
     "Holding",
     "Portfolio",
@@ -75,6 +80,14 @@ class AssetClass(StrEnum):
 _TICK = timedelta(microseconds=1)
 
 
+class _Unchanged(Enum):
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED: Final = _Unchanged.UNCHANGED
+"""`Portfolio.change_details`: leave this one as it is."""
+
+
 def _aware(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValidationError("timestamps must be timezone-aware (UTC)")
@@ -91,6 +104,7 @@ class Holding:
     sector: str | None = None
     region: str | None = None
     name: str | None = None
+    attributes: Attributes = NO_ATTRIBUTES  # a client's, kept as sent (`domain.attributes`)
 
     def __post_init__(self) -> None:
         """Every holding, from the API, a file, the CLI or a backup, is within the limits
@@ -104,6 +118,7 @@ class Holding:
             check_amount(self.cost_basis.amount, "costBasis", f"{self.symbol} cost basis")
         for field in ("sector", "region", "name"):
             check_text(getattr(self, field), field, MAX_TEXT_LENGTH)
+        _check_attributes(self.attributes, MAX_HOLDING_ATTRIBUTES_LENGTH, self.symbol)
 
     @classmethod
     def of(
@@ -117,6 +132,7 @@ class Holding:
         sector: str | None = None,
         region: str | None = None,
         name: str | None = None,
+        attributes: Attributes | None = None,
     ) -> Holding:
         instrument = parse_symbol(symbol)
         if asset_class is None:
@@ -136,6 +152,7 @@ class Holding:
             sector=sector or None,
             region=region or None,
             name=name or None,
+            attributes=attributes or NO_ATTRIBUTES,
         )
 
     @property
@@ -143,7 +160,8 @@ class Holding:
         return self.instrument.symbol
 
     def to_json(self) -> dict[str, JsonValue]:
-        return {
+        """Every field; `attributes` (their JSON text) only when there are some."""
+        data: dict[str, JsonValue] = {
             "symbol": self.symbol,
             "market": self.instrument.market.value,
             "quantity": str(self.quantity),
@@ -156,6 +174,42 @@ class Holding:
             "region": self.region,
             "name": self.name,
         }
+        if self.attributes:
+            data["attributes"] = self.attributes.text
+        return data
+
+
+def _check_attributes(attributes: object, max_length: int, owner: str) -> Attributes:
+    if not isinstance(attributes, Attributes):
+        raise ValidationError(f"{owner}: attributes must be `Attributes`")
+    if len(attributes.text) > max_length:
+        limit = f"at most {max_length:,} characters as JSON"
+        raise OutOfRange(
+            "attributes",
+            limit,
+            message=f"{owner}: attributes are too long (at most {max_length:,} characters as JSON)",
+        )
+    return attributes
+
+
+def _check_budget(budget: object) -> Money | None:
+    if budget is None:
+        return None
+    if not isinstance(budget, Money):
+        raise ValidationError("the additional budget must be an amount of money")
+    check_amount(budget.amount, "additionalBudget", "additional budget")
+    return budget
+
+
+def _attributes_json(attributes: Attributes) -> JsonValue:
+    return attributes.text if attributes else None
+
+
+def _budget_json(budget: Money | None) -> JsonValue:
+    """Exact (`Money.to_json` rounds to the minor unit, for display)."""
+    if budget is None:
+        return None
+    return {"amount": str(budget.amount), "currency": budget.currency.code}
 
 
 def validate_targets(targets: Mapping[str, object] | None) -> dict[str, Decimal]:
@@ -186,7 +240,11 @@ class Portfolio:
     """Aggregate root. Mutate only through its methods; each records a domain event.
 
     `version` is the stored version this state was read at (0 before the first save);
-    repositories compare it on write (optimistic lock) and bump it."""
+    repositories compare it on write (optimistic lock) and bump it.
+
+    Besides holdings and targets, a portfolio may carry the budget its owner plans to add
+    (`additional_budget`, exact), a template for AI analysis prompts, and a client's
+    `attributes` (kept as sent, never read here: `domain.attributes`)."""
 
     def __init__(
         self,
@@ -202,6 +260,9 @@ class Portfolio:
         allow_fractional: bool = False,
         version: int = 0,
         deleted: bool = False,
+        additional_budget: Money | None = None,
+        ai_prompt_template: str | None = None,
+        attributes: Attributes | None = None,
     ) -> None:
         if not user_id or not portfolio_id:
             raise ValidationError("a portfolio needs a user id and a portfolio id")
@@ -218,6 +279,9 @@ class Portfolio:
         for holding in holdings:
             self._put_new(holding)
         self.targets: dict[str, Decimal] = validate_targets(targets)
+        self.additional_budget = _check_budget(additional_budget)
+        self.ai_prompt_template = self._check_template(ai_prompt_template)
+        self.attributes = self._check_own_attributes(attributes)
         self.events: list[DomainEvent] = []
 
     # -- construction -------------------------------------------------------------
@@ -233,6 +297,9 @@ class Portfolio:
         holdings: Iterable[Holding] = (),
         targets: Mapping[str, object] | None = None,
         allow_fractional: bool = False,
+        additional_budget: Money | None = None,
+        ai_prompt_template: str | None = None,
+        attributes: Attributes | None = None,
     ) -> Portfolio:
         portfolio = cls(
             user_id=user_id,
@@ -243,6 +310,9 @@ class Portfolio:
             holdings=holdings,
             targets=targets,
             allow_fractional=allow_fractional,
+            additional_budget=additional_budget,
+            ai_prompt_template=ai_prompt_template,
+            attributes=attributes,
         )
         snapshot = portfolio.to_json()
         portfolio._record(
@@ -290,6 +360,38 @@ class Portfolio:
         if changes:
             self._record(PortfolioSettingsChanged, at, changes)
 
+    def change_details(
+        self,
+        *,
+        at: datetime,
+        additional_budget: Money | _Unchanged | None = UNCHANGED,
+        ai_prompt_template: str | _Unchanged | None = UNCHANGED,
+        attributes: Attributes | _Unchanged = UNCHANGED,
+    ) -> None:
+        """Set the additional budget, the AI prompt template or the client's attributes
+        (None clears the first two; `UNCHANGED`, the default, leaves one as it is). Each
+        field that changed is its own `PortfolioSettingsChanged`, so that one event, which
+        carries the field before and after, stays within the bus's size limit (see
+        `domain.limits`); nothing is recorded when nothing changed."""
+        self._check_open()
+        budget, template, kept = self.additional_budget, self.ai_prompt_template, self.attributes
+        if not isinstance(additional_budget, _Unchanged):
+            budget = _check_budget(additional_budget)
+        if not isinstance(ai_prompt_template, _Unchanged):
+            template = self._check_template(ai_prompt_template)
+        if not isinstance(attributes, _Unchanged):
+            kept = self._check_own_attributes(attributes)
+        # Every value is checked before anything changes.
+        fields = (
+            ("additionalBudget", _budget_json(self.additional_budget), _budget_json(budget)),
+            ("aiPromptTemplate", self.ai_prompt_template, template),
+            ("attributes", _attributes_json(self.attributes), _attributes_json(kept)),
+        )
+        self.additional_budget, self.ai_prompt_template, self.attributes = budget, template, kept
+        for field, before, after in fields:
+            if before != after:
+                self._record(PortfolioSettingsChanged, at, {field: FieldChange(before, after)})
+
     def add_holding(self, holding: Holding, *, at: datetime) -> None:
         self._put_new(holding)
         after = holding.to_json()
@@ -307,8 +409,11 @@ class Portfolio:
         if current is None:
             raise InvariantViolation(f"{holding.symbol} is not held in this portfolio")
         before, after = current.to_json(), holding.to_json()
+        keys = list(after) + [key for key in before if key not in after]
         changes = {
-            key: FieldChange(before[key], after[key]) for key in after if before[key] != after[key]
+            key: FieldChange(before.get(key), after.get(key))
+            for key in keys
+            if before.get(key) != after.get(key)
         }
         if not changes:
             return
@@ -353,7 +458,9 @@ class Portfolio:
 
     # -- serialisation ------------------------------------------------------------
     def to_json(self) -> dict[str, JsonValue]:
-        return {
+        """Every field; `additionalBudget`, `aiPromptTemplate` and `attributes` (their
+        JSON text) only when set."""
+        data: dict[str, JsonValue] = {
             "userId": self.user_id,
             "portfolioId": self.portfolio_id,
             "name": self.name,
@@ -365,6 +472,13 @@ class Portfolio:
             "updatedAt": self.updated_at.isoformat(),
             "version": self.version,
         }
+        if self.additional_budget is not None:
+            data["additionalBudget"] = _budget_json(self.additional_budget)
+        if self.ai_prompt_template is not None:
+            data["aiPromptTemplate"] = self.ai_prompt_template
+        if self.attributes:
+            data["attributes"] = _attributes_json(self.attributes)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Portfolio:
@@ -381,6 +495,11 @@ class Portfolio:
                 targets=data.get("targets") or None,
                 allow_fractional=bool(data.get("allowFractional", False)),
                 version=int(data.get("version", 0)),
+                additional_budget=_budget_from_json(data.get("additionalBudget")),
+                ai_prompt_template=data.get("aiPromptTemplate"),
+                attributes=_attributes_from_json(
+                    data.get("attributes"), MAX_PORTFOLIO_ATTRIBUTES_LENGTH
+                ),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ValidationError):
@@ -388,6 +507,18 @@ class Portfolio:
             raise ValidationError(f"not a portfolio document: {exc}") from None
 
     # -- internals ----------------------------------------------------------------
+    @staticmethod
+    def _check_template(template: object) -> str | None:
+        """An AI prompt template: a text of at most `MAX_PROMPT_TEMPLATE_LENGTH`
+        characters; "" is None."""
+        return check_text(template, "aiPromptTemplate", MAX_PROMPT_TEMPLATE_LENGTH)
+
+    @staticmethod
+    def _check_own_attributes(attributes: Attributes | None) -> Attributes:
+        if attributes is None:
+            return NO_ATTRIBUTES
+        return _check_attributes(attributes, MAX_PORTFOLIO_ATTRIBUTES_LENGTH, "portfolio")
+
     @staticmethod
     def _check_name(name: str) -> str:
         cleaned = name.strip() if isinstance(name, str) else ""
@@ -454,4 +585,22 @@ def holding_from_json(data: Mapping[str, Any]) -> Holding:
         sector=data.get("sector"),
         region=data.get("region"),
         name=data.get("name"),
+        attributes=_attributes_from_json(data.get("attributes"), MAX_HOLDING_ATTRIBUTES_LENGTH),
     )
+
+
+def _attributes_from_json(text: object, max_length: int) -> Attributes:
+    """`attributes` of `to_json` (their JSON text; absent or None: none)."""
+    if text is None:
+        return NO_ATTRIBUTES
+    if not isinstance(text, str):
+        raise ValidationError("attributes must be the JSON text of an object")
+    return Attributes.from_text(text, max_length=max_length)
+
+
+def _budget_from_json(data: object) -> Money | None:
+    if data is None:
+        return None
+    if not isinstance(data, Mapping) or "amount" not in data or "currency" not in data:
+        raise ValidationError("additionalBudget must be an object with `amount` and `currency`")
+    return Money.of(data["amount"], str(data["currency"]))

@@ -3,7 +3,7 @@ implement these and translate SDK errors into domain errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -149,6 +149,14 @@ class SessionStore(Protocol):
 
     def delete(self, session_hash: str) -> None: ...
 
+    def rotate_refresh(
+        self, session_hash: str, expected_hash: str, new_hash: str, at: datetime
+    ) -> bool:
+        """Make `new_hash` the session's refresh hash if it is still `expected_hash` (the
+        current one becomes the previous one, `rotated_at` = `at`), atomically; False when
+        the session is gone or its refresh hash is no longer `expected_hash`."""
+        ...
+
 
 class EventPublisher(Protocol):
     def publish(self, events: Sequence[DomainEvent]) -> None:
@@ -192,16 +200,35 @@ class VerifiedIdentity:
     provider: str
     subject: str
     email: str
-    access_token: str
+    access_token: str = ""  # empty when the client sent an ID token only
     refresh_token: str | None = None
+    name: str = ""
+    picture: str = ""
 
 
 class IdentityProvider(Protocol):
-    def exchange(self, code: str, code_verifier: str, redirect_uri: str) -> VerifiedIdentity:
-        """Exchange an authorization code (with its PKCE verifier and redirect URI) and verify
-        the ID token. `Unauthenticated` when the code or the token is refused,
-        `ValidationError` for a redirect URI we do not allow, `SourceUnavailable` when the
-        provider fails (5xx, timeout)."""
+    def exchange(self, code: str, code_verifier: str | None, redirect_uri: str) -> VerifiedIdentity:
+        """Exchange an authorization code (with its PKCE verifier, or None for a client that
+        sends none, allowed only for the configured redirect URIs) and verify the ID token.
+        `Unauthenticated` when the code or the token is refused, `ValidationError` for a
+        redirect URI we do not allow, `SourceUnavailable` when the provider fails."""
+        ...
+
+    def identify(self, id_token: str) -> VerifiedIdentity:
+        """Verify an ID token the client got straight from the provider (Google Sign-In's
+        `credential`); no provider tokens come with it. Same errors as `exchange`."""
+        ...
+
+
+class AccessTokenCodec(Protocol):
+    """Signs and checks our own access tokens (JWT, HS256, the key id in the header)."""
+
+    def encode(self, claims: Mapping[str, object], key: bytes, key_id: str) -> str: ...
+
+    def decode(self, token: str, key_for: Callable[[str], bytes | None]) -> dict[str, object]:
+        """The claims of `token` when its signature verifies with the key its header names
+        (`key_for(kid)`; None: unknown key). No time checks (the caller has the clock).
+        `Unauthenticated` otherwise."""
         ...
 
 

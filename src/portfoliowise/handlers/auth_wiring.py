@@ -18,18 +18,21 @@ Manager; a KMS key id present → KMS), never from a test flag."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portfoliowise.adapters.crypto import KmsTokenCipher, LocalTokenCipher, load_or_create_key
 from portfoliowise.adapters.crypto.envelope import LOCAL_KEY_FILE
+from portfoliowise.application.access_tokens import AccessTokens
 from portfoliowise.application.auth import (
     AuthService,
     CsrfTokens,
     InMemoryAttemptLimiter,
     SessionAuthenticator,
     SigningKeys,
+    TrustedOrigins,
 )
 from portfoliowise.domain.errors import SourceUnavailable
 from portfoliowise.domain.ports import (
@@ -197,16 +200,26 @@ def build_token_cipher(
     return LocalTokenCipher(load_or_create_key(path))
 
 
+def access_tokens(csrf: CsrfTokens) -> AccessTokens:
+    """Access tokens (JWT) over the same session-signing keys as the CSRF tokens."""
+    from portfoliowise.adapters.crypto.jwt_codec import JwtAccessTokenCodec
+
+    return AccessTokens(JwtAccessTokenCodec(), csrf.ring)
+
+
 def build_session_authenticator(
     settings: AuthSettings,
     sessions: SessionStore,
     clock: Clock,
     *,
     secrets_client: SecretsManagerClient | None = None,
+    origins: Sequence[str] = (),
 ) -> SessionAuthenticator:
-    """What the API authenticates every route but the public ones with."""
+    """What the API authenticates every route but the public ones with: a bearer access
+    token, or the session cookie (writes: the CSRF token or one of `origins`)."""
+    csrf = csrf_tokens(settings, secrets_client=secrets_client)
     return SessionAuthenticator(
-        sessions, clock, csrf_tokens(settings, secrets_client=secrets_client)
+        sessions, clock, csrf, tokens=access_tokens(csrf), origins=TrustedOrigins(tuple(origins))
     )
 
 
@@ -221,19 +234,23 @@ def build_auth_service(
     limiter: AttemptLimiter | None = None,
     users: UserRegistry | None = None,
     signals: Signals | None = None,
+    origins: Sequence[str] = (),
 ) -> AuthService:
     """The sign-in use cases, wired from `settings`. With `users`, a user's first sign-in
     is told apart (a sign-up), and with `signals` too it emits a `SignUps` signal."""
     if limiter is None:
         window = timedelta(seconds=settings.window_seconds)
         limiter = InMemoryAttemptLimiter(max_failures=settings.max_failures, window=window)
+    csrf = csrf_tokens(settings, secrets_client=secrets_client)
     return AuthService(
         sessions=sessions,
         identity=build_identity_provider(settings, http=http, secrets_client=secrets_client),
         cipher=build_token_cipher(settings, kms_client=kms_client),
         limiter=limiter,
         clock=clock,
-        csrf=csrf_tokens(settings, secrets_client=secrets_client),
+        csrf=csrf,
+        tokens=access_tokens(csrf),
+        origins=TrustedOrigins(tuple(origins)),
         dev_login_enabled=settings.dev_login,
         users=users,
         signals=signals,

@@ -3,16 +3,18 @@
 
 | runtime | routers | market prices | built by |
 |---|---|---|---|
-| auth function | auth | — | `auth_function` |
-| portfolio function | portfolio | the Cache table only (no outbound call) | `portfolio_function` |
+| auth function | auth, web_app (the web app's config, plan, Drive) | — | `auth_function` |
+| portfolio function | portfolio, web_app_portfolio | the Cache table only | `portfolio_function` |
 | market function | market | the live chain over the Cache table | `market_function` |
 | analysis function | analysis (+ its events) | the Cache table only | `analysis_function` |
 | scheduled function | — (jobs, change events) | the market function, invoked | `scheduled_jobs` |
 | `serve` | all (+ dev login if asked) | the live chain over SQLite | `local_api`, jobs |
 | CLI backup/restore | — | — | `local_container` |
 
-Each imports only the adapters its runtime uses (the container's factories import them on
-first use)."""
+The market function's routes are public except the web app's price history, which the
+container's authenticator checks like every signed-in route (the function reads the
+Session table and the session-signing secret for it). Each imports only the adapters its
+runtime uses (the container's factories import them on first use)."""
 
 from __future__ import annotations
 
@@ -26,14 +28,14 @@ if TYPE_CHECKING:
 
 
 def auth_function(container: Container) -> ApiResolver:
-    return build_app(container, include=("auth",))
+    return build_app(container, include=("auth", "web_app"))
 
 
 def portfolio_function(container: Container) -> ApiResolver:
     """Valuations price from the Cache table (warmed by the scheduled job and the market
     function): this function makes no outbound market call and never loads yfinance."""
     container.market.override(container.cached_market)
-    return build_app(container, include=("portfolio",))
+    return build_app(container, include=("portfolio", "web_app_portfolio"))
 
 
 def market_function(container: Container) -> ApiResolver:

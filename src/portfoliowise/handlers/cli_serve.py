@@ -1,5 +1,6 @@
 """`portfoliowise serve`: the API on 127.0.0.1, on the embedded defaults (SQLite, local
-blobs, in-process bus and scheduler), through the same resolver the Lambda functions run."""
+blobs, in-process bus and scheduler), through the same resolver the Lambda functions run;
+with `--web DIR`, the existing app's build too, on the same origin (`static_site`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portfoliowise.adapters.market.chain import (
     DEFAULT_FX_SOURCES,
@@ -25,11 +27,16 @@ from portfoliowise.adapters.sqlite import default_data_dir
 from portfoliowise.application.portfolio_commands import create_portfolio
 from portfoliowise.application.scheduled_jobs import SCHEDULES
 from portfoliowise.domain.audit import RequestContext
+from portfoliowise.domain.errors import ValidationError
 from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container, local_container
 from portfoliowise.handlers.local_scheduler import Scheduler
 from portfoliowise.handlers.local_server import LocalServer
 from portfoliowise.handlers.settings import Settings
+from portfoliowise.handlers.static_site import API_PROXY, SiteError, StaticSite, WebApp
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 DEFAULT_PORT = 8000
 DEMO_EMAIL = "demo@portfoliowise.local"
@@ -57,12 +64,22 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="do not run the scheduled jobs (cache warm, backup, cleanup) in the background",
     )
+    serve.add_argument(
+        "--web",
+        type=Path,
+        metavar="DIR",
+        help=f"also serve the app built in DIR, with the API under {API_PROXY}/ (same origin)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
 
-def local_settings(base: Settings, data_dir: Path, *, demo: bool, dev_login: bool) -> Settings:
-    """The local server's settings: the dev login when asked (never inside Lambda), and
-    with `--demo` the sample prices after the configured sources."""
+def local_settings(
+    base: Settings, data_dir: Path, *, demo: bool, dev_login: bool, port: int | None = None
+) -> Settings:
+    """The local server's settings: the dev login when asked (never inside Lambda), with
+    `--demo` the sample prices after the configured sources, and the server's own origins
+    (`http://localhost:PORT`, `http://127.0.0.1:PORT`) trusted beside the configured ones:
+    the web app it serves writes from there."""
     market = dict(base.market)
     if demo:
         for setting, default in (
@@ -72,7 +89,19 @@ def local_settings(base: Settings, data_dir: Path, *, demo: bool, dev_login: boo
             names = [n.strip() for n in (market.get(setting) or ",".join(default)).split(",")]
             market[setting] = ",".join([n for n in names if n and n != "sample"] + ["sample"])
     auth = replace(base.auth, dev_login=dev_login and not base.inside_lambda)
-    return replace(base, auth=auth, market=market).local(data_dir)
+    origins = base.cors_origins
+    if port is not None:
+        own = (f"http://localhost:{port}", f"http://127.0.0.1:{port}")
+        origins = (*origins, *(o for o in own if o not in origins))
+    return replace(base, auth=auth, market=market, cors_origins=origins).local(data_dir)
+
+
+def api_paths(app: APIGatewayRestResolver) -> Callable[[str], bool]:
+    """Whether a path is one of the resolver's routes (any method), the way the resolver
+    matches it. Powertools keeps its routes in these two lists; a test checks they are
+    still there."""
+    rules = [route.rule for route in (*app._static_routes, *app._dynamic_routes)]
+    return lambda path: any(rule.match(path) for rule in rules)
 
 
 def ensure_demo_portfolio(container: Container) -> bool:
@@ -97,9 +126,15 @@ def ensure_demo_portfolio(container: Container) -> bool:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    site = None
+    if args.web is not None:
+        try:
+            site = StaticSite.open(args.web)  # before anything starts
+        except SiteError as exc:
+            raise ValidationError(str(exc)) from None
     data_dir: Path = args.data_dir or default_data_dir()
     settings = local_settings(
-        Settings.from_env(), data_dir, demo=args.demo, dev_login=args.dev_login
+        Settings.from_env(), data_dir, demo=args.demo, dev_login=args.dev_login, port=args.port
     )
     container = local_container(data_dir, settings)
     stores = container.sqlite()
@@ -108,7 +143,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.demo and ensure_demo_portfolio(container):
         print(f"demo: created the example portfolio of {DEMO_USER}", flush=True)
 
-    server = LocalServer(app.resolve, args.port)
+    web = None if site is None else WebApp(site, api_paths(app))
+    server = LocalServer(app.resolve, args.port, web=web)
     # Requests run concurrently (the resolver is thread-safe); jobs one at a time.
     scheduler = Scheduler(SCHEDULES, bootstrap.scheduled_jobs(container), threading.Lock())
     if not args.no_scheduler:
@@ -119,6 +155,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     print(f"PortfolioWise on {server.url} (data: {data_dir})", flush=True)
+    if site is not None:
+        print(f"web app: {server.url}/ from {site.root}, API also under {API_PROXY}/", flush=True)
     if settings.auth.dev_login:
         print(
             f'dev login: POST {server.url}/auth/dev-login {{"email": "{DEMO_EMAIL}"}}', flush=True

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from portfoliowise.application.market_service import MarketService
     from portfoliowise.application.portfolio_io import PortfolioFormats
     from portfoliowise.application.scheduled_jobs import CacheWarmer
+    from portfoliowise.application.web_app_portfolio import WebAppDocuments
     from portfoliowise.domain.analysis_jobs import AnalysisJobs
     from portfoliowise.domain.ports import (
         Analyst,
@@ -238,12 +239,20 @@ def _formats() -> PortfolioFormats:
     return PortfolioFiles()
 
 
+def _web_app_documents() -> WebAppDocuments:
+    from portfoliowise.adapters.web_app_document import WebAppDocuments as Documents
+
+    return Documents()
+
+
 def _authenticator(
     settings: Settings, sessions: SessionStore, clock: Clock
 ) -> SessionAuthenticator:
     from portfoliowise.handlers.auth_wiring import build_session_authenticator
 
-    return build_session_authenticator(settings.auth, sessions, clock)
+    return build_session_authenticator(
+        settings.auth, sessions, clock, origins=settings.cors_origins
+    )
 
 
 def _auth_service(
@@ -257,7 +266,13 @@ def _auth_service(
     from portfoliowise.handlers.auth_wiring import build_auth_service
 
     return build_auth_service(
-        settings.auth, sessions, clock, limiter=limiter, users=users, signals=signals
+        settings.auth,
+        sessions,
+        clock,
+        limiter=limiter,
+        users=users,
+        signals=signals,
+        origins=settings.cors_origins,
     )
 
 
@@ -376,6 +391,7 @@ class Container(containers.DeclarativeContainer):
         PortfolioQueries, repository=portfolios, market=market, clock=clock, signals=signals
     )
     portfolio_formats = providers.Singleton(_formats)
+    web_app_documents = providers.Singleton(_web_app_documents)
     audit_trail = providers.Factory(AuditTrail, log=audit_log, portfolios=portfolios, clock=clock)
     market_queries = providers.Factory(MarketQueries, market=market, clock=clock)
 

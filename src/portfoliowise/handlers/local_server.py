@@ -10,13 +10,15 @@ error shape and HTTP/1.0 clients can keep their connection alive when they ask t
 Connections are served concurrently, a thread each (at most MAX_CONNECTIONS), and the
 resolver is called without a lock: it must be thread-safe. A kept-alive connection is
 closed after IDLE_TIMEOUT without a request, and a request head must arrive within
-HEADER_TIMEOUT of its first byte."""
+HEADER_TIMEOUT of its first byte.
+
+With a `WebApp` (`serve --web DIR`), the built single-page app's files are served too and
+`/api-proxy/<path>` reaches the API as `/<path>` (see `static_site`)."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import json
 import logging
 import re
 import socket
@@ -34,6 +36,8 @@ from typing import Any, TextIO
 from urllib.parse import parse_qsl
 
 import h11
+
+from portfoliowise.handlers.static_site import WebApp
 
 log = logging.getLogger(__name__)
 
@@ -187,11 +191,10 @@ def _http_response(response: Any) -> tuple[int, list[tuple[bytes, bytes]], bytes
 
 
 def error_body(code: str, message: str, details: Mapping[str, Any] | None = None) -> bytes:
-    """The API's error shape: `{"error": {"code", "message", "details"?}}`."""
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = dict(details)
-    return json.dumps({"error": error}).encode()
+    """The API's error shape (`handlers.api.errors.error_body`), as bytes."""
+    from portfoliowise.handlers.api.errors import error_body as text
+
+    return text(code, message, dict(details) if details else None).encode()
 
 
 def _reason(status: int) -> bytes:
@@ -377,19 +380,27 @@ class _Connection:
         return keep_alive
 
     def _answer(self, request: h11.Request, body: bytes, keep_alive: bool) -> tuple[int, bytes]:
-        """The resolver's answer to a request: its status and the whole HTTP response."""
+        """The answer to a request (the resolver's, or the web app's files): its status and
+        the whole HTTP response."""
         method = request.method.decode("ascii")
         target = request.target.decode("latin-1")
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw_items()}
         request_id = str(uuid.uuid4())
-        event = proxy_event(method, target, headers, body, self._ip, request_id)
+        web = self._server.web
+        api_target = target if web is None else web.api_target(target)
         try:
-            response = self._server.resolve(event, LocalContext(aws_request_id=request_id))
-            status, fields, payload = _http_response(response)
+            if web is not None and api_target is None:
+                site = web.answer(method, target, headers)
+                status, payload = site.status, site.body
+                fields = [(k.encode("ascii"), _header_value(v)) for k, v in site.headers]
+            else:
+                event = proxy_event(
+                    method, api_target or target, headers, body, self._ip, request_id
+                )
+                response = self._server.resolve(event, LocalContext(aws_request_id=request_id))
+                status, fields, payload = _http_response(response)
         except Exception:
-            log.exception(
-                "the resolver failed on %s (request %s)", _request_line(request), request_id
-            )
+            log.exception("answering %s failed (request %s)", _request_line(request), request_id)
             status, fields = 500, _JSON_HEADERS
             payload = error_body(
                 "internal_error", "something went wrong on our side", {"requestId": request_id}
@@ -504,8 +515,10 @@ class _Server(socketserver.ThreadingTCPServer):
         *,
         idle_timeout: float,
         header_timeout: float,
+        web: WebApp | None,
     ) -> None:
         self.resolve = resolve
+        self.web = web
         self.idle_timeout = idle_timeout
         self.header_timeout = header_timeout
         self.closing = False
@@ -575,6 +588,7 @@ class LocalServer:
         host: str = HOST,
         idle_timeout: float = IDLE_TIMEOUT,
         header_timeout: float = HEADER_TIMEOUT,
+        web: WebApp | None = None,
     ) -> None:
         self.lock = threading.Lock()
         self._server = _Server(
@@ -583,6 +597,7 @@ class LocalServer:
             out,
             idle_timeout=idle_timeout,
             header_timeout=header_timeout,
+            web=web,
         )
 
     @property

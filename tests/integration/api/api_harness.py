@@ -39,7 +39,12 @@ class FakeAuthenticator:
     """Cookie `session=<user>` is that user's session; its CSRF token is `csrf-<user>`."""
 
     def authenticate(
-        self, cookie_header: str | None, csrf_header: str | None, *, state_changing: bool
+        self,
+        cookie_header: str | None,
+        csrf_header: str | None,
+        *,
+        state_changing: bool,
+        **_: str | None,  # authorization, origin, referer: the real one's business
     ) -> str:
         cookies = dict(
             part.strip().split("=", 1) for part in (cookie_header or "").split(";") if "=" in part
@@ -180,13 +185,15 @@ def call(app: Any, name: str, **changes: Any) -> tuple[int, dict[str, Any], Any]
 def assert_error_shape(status: int, body: Any) -> None:
     assert 400 <= status < 600
     assert isinstance(body, dict), body
-    assert set(body) == {"error"}, body
+    assert set(body) == {"success", "error", "message"}, body
+    assert body["success"] is False, body
     error = body["error"]
     assert isinstance(error.get("code"), str), body
     assert error["code"], body
     assert isinstance(error.get("message"), str), body
     assert error["message"], body
-    assert set(error) <= {"code", "message", "details"}
+    assert body["message"] == error["message"], body  # what the existing web app reads
+    assert set(error) <= {"code", "message", "details", "userFriendly"}
 
 
 def fake_container(clock: FixedClock) -> Container:

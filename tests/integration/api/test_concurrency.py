@@ -48,7 +48,12 @@ class SlowAuthenticator(FakeAuthenticator):
     """Takes a moment to check the session (a Session-table read), before the route runs."""
 
     def authenticate(
-        self, cookie_header: str | None, csrf_header: str | None, *, state_changing: bool
+        self,
+        cookie_header: str | None,
+        csrf_header: str | None,
+        *,
+        state_changing: bool,
+        **_: str | None,
     ) -> str:
         user = super().authenticate(cookie_header, csrf_header, state_changing=state_changing)
         time.sleep(0.001)

@@ -78,9 +78,10 @@ def test_legacy_market_data_in_the_existing_apps_shape(app: Any) -> None:
     }
     assert aapl["name"] == "AAPL Inc."
     assert aapl["lastUpdated"] == "2026-11-27T06:00:00+00:00"
-    assert body["data"]["GOOG"]["price"] is None
-    assert body["data"]["GOOG"]["status"] == "unavailable"
+    # unpriced: not in `data` (the app keeps its old price), listed with why
+    assert "GOOG" not in body["data"]
     assert body["unavailable"] == ["GOOG"]
+    assert [e["ticker"] for e in body["errors"]] == ["GOOG"]
 
 
 def test_legacy_rates_are_keyed_like_usd_jpy(app: Any) -> None:
@@ -89,8 +90,8 @@ def test_legacy_rates_are_keyed_like_usd_jpy(app: Any) -> None:
     )
     assert status == 200, body
     assert list(body["data"]) == ["USD-JPY"]
-    assert body["data"]["USD-JPY"]["price"] == 150
-    assert body["data"]["USD-JPY"]["currency"] == "JPY"
+    assert body["data"]["USD-JPY"]["rate"] == 150
+    assert body["data"]["USD-JPY"]["target"] == "JPY"
 
 
 def test_legacy_jp_stock_keeps_the_requested_code(app: Any) -> None:
@@ -101,11 +102,16 @@ def test_legacy_jp_stock_keeps_the_requested_code(app: Any) -> None:
     assert body["data"]["7203"]["price"] == 2500
 
 
-def test_legacy_type_mismatch_and_unknown_type_are_400(app: Any) -> None:
-    for query in ({"type": "jp-stock", "symbols": "AAPL"}, {"type": "crypto", "symbols": "BTC"}):
-        status, _, body = call(app, "legacy_market_data.json", query=query)
-        assert status == 400, query
-        assert_error_shape(status, body)
+def test_legacy_unknown_type_is_400_and_a_stock_type_is_only_a_guess(app: Any) -> None:
+    status, _, body = call(app, "legacy_market_data.json", query={"type": "crypto", "symbols": "B"})
+    assert status == 400
+    assert_error_shape(status, body)
+    # the app guesses the type from the symbol's shape: a stock is priced as what it is
+    status, _, body = call(
+        app, "legacy_market_data.json", query={"type": "jp-stock", "symbols": "AAPL"}
+    )
+    assert status == 200
+    assert body["data"]["AAPL"]["currency"] == "USD"
 
 
 def test_when_every_source_fails_nothing_is_invented(
@@ -114,8 +120,9 @@ def test_when_every_source_fails_nothing_is_invented(
     container.market.override(providers.Object(market_service(clock, failing=True)))
     status, _, body = call(app, "legacy_market_data.json")
     assert status == 200
-    assert body["data"]["AAPL"]["price"] is None
-    assert body["data"]["AAPL"]["status"] == "unavailable"
+    assert body["success"] is False
+    assert body["data"] is None
+    assert body["unavailable"] == ["AAPL"]
 
 
 def test_legacy_numbers_are_written_with_exactly_their_digits() -> None:

@@ -47,15 +47,24 @@ def recorded_event(
     return event
 
 
-def set_cookie(response: Mapping[str, Any]) -> str:
-    cookies = response["multiValueHeaders"].get("Set-Cookie", [])
+def set_cookie(response: Mapping[str, Any], name: str = "__Host-session") -> str:
+    """The one `Set-Cookie` of cookie `name` (a sign-in also sets `__Host-refresh`)."""
+    cookies = [
+        c for c in response["multiValueHeaders"].get("Set-Cookie", []) if c.startswith(name + "=")
+    ]
     assert len(cookies) == 1, cookies
     return str(cookies[0])
 
 
-def cookie_pair(response: Mapping[str, Any]) -> str:
-    """`__Host-session=<id>`, as the browser sends it back."""
-    return set_cookie(response).split(";")[0]
+def cookie_pair(response: Mapping[str, Any], name: str = "__Host-session") -> str:
+    """`<name>=<value>`, as the browser sends it back."""
+    return set_cookie(response, name).split(";")[0]
+
+
+def cookies_of(response: Mapping[str, Any]) -> str:
+    """Every cookie the response sets, as one `Cookie` header (what the browser sends)."""
+    pairs = [c.split(";")[0] for c in response["multiValueHeaders"].get("Set-Cookie", [])]
+    return "; ".join(p for p in pairs if not p.endswith("="))
 
 
 def body_of(response: Mapping[str, Any]) -> Any:

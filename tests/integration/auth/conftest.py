@@ -14,7 +14,7 @@ from fake_google import CLIENT_ID, CLIENT_SECRET, FakeGoogle
 from portfoliowise.adapters.clock import FixedClock
 from portfoliowise.adapters.memory import InMemorySessionStore
 from portfoliowise.handlers.auth_wiring import build_auth_app, build_auth_service
-from portfoliowise.handlers.settings import AuthSettings
+from portfoliowise.handlers.settings import DEFAULT_CORS_ORIGINS, AuthSettings
 
 
 @pytest.fixture
@@ -43,7 +43,9 @@ def build_app(google: FakeGoogle, base_config: dict[str, str]) -> BuildApp:
         settings = replace(AuthSettings.from_env(merged), dev_login=where.dev_login)
         clock = FixedClock(NOW)
         sessions = InMemorySessionStore()
-        service = build_auth_service(settings, sessions, clock, http=google.client())
+        service = build_auth_service(
+            settings, sessions, clock, http=google.client(), origins=DEFAULT_CORS_ORIGINS
+        )
         app = build_auth_app(service, settings)
         return AuthApp(app, service, google, sessions, clock)
 

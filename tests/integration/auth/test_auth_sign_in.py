@@ -213,9 +213,13 @@ def test_logout_deletes_the_session_and_clears_the_cookie(auth_app: AuthApp) -> 
 def test_logout_without_the_right_csrf_token_is_403_and_keeps_the_session(
     auth_app: AuthApp, csrf: str | None
 ) -> None:
+    """Sent from another site (one of our origins would vouch for it instead)."""
     cookie = cookie_pair(sign_in(auth_app))
+    event = logout_event(cookie, csrf)
+    for name in ("Origin", "Referer"):
+        event["headers"][name] = event["multiValueHeaders"][name][0] = "https://evil.example"
 
-    response = auth_app.call(logout_event(cookie, csrf))
+    response = auth_app.call(event)
 
     assert response["statusCode"] == 403
     assert body_of(response)["error"]["code"] == "forbidden"

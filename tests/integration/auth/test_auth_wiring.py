@@ -16,7 +16,9 @@ from moto import mock_aws
 
 from portfoliowise.adapters.clock import FixedClock
 from portfoliowise.adapters.crypto import KmsTokenCipher, LocalTokenCipher
+from portfoliowise.adapters.crypto.jwt_codec import JwtAccessTokenCodec
 from portfoliowise.adapters.memory import InMemorySessionStore
+from portfoliowise.application.access_tokens import AccessTokens
 from portfoliowise.application.auth import AuthService, CsrfTokens, InMemoryAttemptLimiter
 from portfoliowise.domain.errors import Forbidden, SourceUnavailable
 from portfoliowise.handlers.auth_wiring import (
@@ -28,6 +30,10 @@ from portfoliowise.handlers.auth_wiring import (
     session_signing_keys,
 )
 from portfoliowise.handlers.settings import AuthSettings
+
+
+def access_tokens_for(csrf: CsrfTokens) -> AccessTokens:
+    return AccessTokens(JwtAccessTokenCodec(), csrf.ring)
 
 
 def S(config: dict[str, str], data_dir: Path | None = None) -> AuthSettings:
@@ -183,6 +189,7 @@ def test_the_session_authenticator_reads_sessions_the_auth_service_opened(
         limiter=InMemoryAttemptLimiter(),
         clock=CLOCK,
         csrf=CsrfTokens(session_signing_keys(S(config))),
+        tokens=access_tokens_for(CsrfTokens(session_signing_keys(S(config)))),
         dev_login_enabled=True,
     )
     signed_in = service.dev_login("hanako@example.com")

@@ -38,7 +38,9 @@ BUS = "portfoliowise"
 
 
 class FakeAuthenticator:
-    def authenticate(self, cookie: str | None, csrf: str | None, *, state_changing: bool) -> str:
+    def authenticate(
+        self, cookie: str | None, csrf: str | None, *, state_changing: bool, **_: str | None
+    ) -> str:
         return "user-1"
 
 

@@ -3,10 +3,13 @@ one transaction with its audit entries and conditional on its `version`.
 
 Item: `userId`, `portfolioId`, `name`, `currency` (the base currency), `allowFractional`,
 `holdings` (list of maps as `Holding.to_json` gives them: decimals as strings, so they
-round-trip exactly), `allocations` (map of target percentages, as strings), `createdAt`,
-`updatedAt` (ISO-8601) and `version` (N). The design's `totalValue` (N, in the base
-currency) and `valuedAt` are the latest valuation's, kept by `record_valuation` (valuations
-are computed on read, where the prices are); a change writes the whole item without them.
+round-trip exactly; a client's attributes as their JSON text), `allocations` (map of
+target percentages, as strings), `createdAt`, `updatedAt` (ISO-8601) and `version` (N);
+when set, `additionalBudget` (map: amount as a string, currency), `aiPromptTemplate` (S)
+and `attributes` (S, the client's attributes as JSON text). The design's `totalValue` (N,
+in the base currency) and `valuedAt` are the latest valuation's, kept by `record_valuation`
+(valuations are computed on read, where the prices are); a change writes the whole item
+without them.
 
 A transaction holds at most 100 items, so a single change may carry at most 99 audit
 entries; a larger one is refused (`PayloadTooLarge`) before anything is written rather than
@@ -84,6 +87,9 @@ def portfolio_item(portfolio: Portfolio, version: int) -> Item:
             "createdAt": snapshot["createdAt"],
             "updatedAt": snapshot["updatedAt"],
             "version": version,
+            "additionalBudget": snapshot.get("additionalBudget"),
+            "aiPromptTemplate": snapshot.get("aiPromptTemplate"),
+            "attributes": snapshot.get("attributes"),
         }
     )
 
@@ -102,6 +108,9 @@ def portfolio_from_item(item: Mapping[str, Any]) -> Portfolio:
             "createdAt": data["createdAt"],
             "updatedAt": data["updatedAt"],
             "version": int(data["version"]),
+            "additionalBudget": to_json_value(data.get("additionalBudget")),
+            "aiPromptTemplate": data.get("aiPromptTemplate"),
+            "attributes": data.get("attributes"),
         }
     )
 

@@ -113,23 +113,30 @@ class GoogleIdentityProvider:
         self._token_url = token_url
         self._timeout = timeout
 
-    def exchange(self, code: str, code_verifier: str, redirect_uri: str) -> VerifiedIdentity:
+    def exchange(self, code: str, code_verifier: str | None, redirect_uri: str) -> VerifiedIdentity:
+        """Without a PKCE verifier (the existing web app sends none) only a configured
+        redirect URI is accepted, even when the list is otherwise open."""
         if self._allowed_redirects is not None and redirect_uri not in self._allowed_redirects:
             raise ValidationError("redirectUri is not one this application uses")
+        if code_verifier is None and self._allowed_redirects is None:
+            raise ValidationError(
+                "a sign-in without a PKCE verifier needs the redirect URIs configured"
+            )
         tokens = self._token_request(code, code_verifier, redirect_uri)
         id_token = tokens.get("id_token")
         access_token = tokens.get("access_token")
         if not isinstance(id_token, str) or not isinstance(access_token, str):
             raise Unauthenticated("Google returned no ID token (is the openid scope requested?)")
-        claims = self.verify_id_token(id_token)
         refresh_token = tokens.get("refresh_token")
-        return VerifiedIdentity(
-            provider=PROVIDER,
-            subject=str(claims["sub"]),
-            email=str(claims["email"]),
+        return _identity(
+            self.verify_id_token(id_token),
             access_token=access_token,
             refresh_token=refresh_token if isinstance(refresh_token, str) else None,
         )
+
+    def identify(self, id_token: str) -> VerifiedIdentity:
+        """The identity in an ID token from Google Sign-In (its `credential`)."""
+        return _identity(self.verify_id_token(id_token))
 
     def verify_id_token(self, id_token: str) -> dict[str, Any]:
         """The claims of a Google ID token that passes every check, else `Unauthenticated`."""
@@ -165,15 +172,18 @@ class GoogleIdentityProvider:
             raise Unauthenticated("the ID token carries no email or subject")
         return claims
 
-    def _token_request(self, code: str, code_verifier: str, redirect_uri: str) -> dict[str, Any]:
+    def _token_request(
+        self, code: str, code_verifier: str | None, redirect_uri: str
+    ) -> dict[str, Any]:
         form = {
             "grant_type": "authorization_code",
             "code": code,
-            "code_verifier": code_verifier,
             "redirect_uri": redirect_uri,
             "client_id": self._client_id,
             "client_secret": self._client_secret,
         }
+        if code_verifier is not None:
+            form["code_verifier"] = code_verifier
         try:
             response = self._http.post(
                 self._token_url,
@@ -195,6 +205,23 @@ class GoogleIdentityProvider:
         if not isinstance(body, dict):
             raise SourceUnavailable("Google's token endpoint: unexpected answer")
         return body
+
+
+def _identity(
+    claims: dict[str, Any], *, access_token: str = "", refresh_token: str | None = None
+) -> VerifiedIdentity:
+    name, picture = claims.get("name"), claims.get("picture")
+    return VerifiedIdentity(
+        provider=PROVIDER,
+        subject=str(claims["sub"]),
+        email=str(claims["email"]),
+        access_token=access_token,
+        refresh_token=refresh_token,
+        name=name[:200] if isinstance(name, str) else "",
+        picture=picture[:2048]
+        if isinstance(picture, str) and picture.startswith("https://")
+        else "",
+    )
 
 
 def _max_age(cache_control: str) -> float:

@@ -19,7 +19,9 @@ Tables and indexes mirror the DynamoDB design (same key values and index names):
   (UTC ISO 8601), so that a first sign-in (a sign-up) is told from a returning user
   (DynamoDB keeps them in the Session table as `user#<sha256 of userId>`).
 - migration 4: `Portfolio.totalValue` (TEXT, exact, in the base currency) and `valuedAt`,
-  the latest valuation (`record_valuation`), NULL until one is kept and after a change."""
+  the latest valuation (`record_valuation`), NULL until one is kept and after a change.
+- migration 5: `Session.profile` (BLOB, encrypted), `refreshHash`, `previousRefreshHash`
+  and `rotatedAt` (epoch microseconds): the profile and the refresh-token rotation."""
 
 from __future__ import annotations
 
@@ -131,6 +133,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         (
             "ALTER TABLE Portfolio ADD COLUMN totalValue TEXT",
             "ALTER TABLE Portfolio ADD COLUMN valuedAt TEXT",
+        ),
+    ),
+    Migration(
+        "the session's profile and refresh-token rotation",
+        (
+            "ALTER TABLE Session ADD COLUMN profile BLOB NOT NULL DEFAULT x''",
+            "ALTER TABLE Session ADD COLUMN refreshHash TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE Session ADD COLUMN previousRefreshHash TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE Session ADD COLUMN rotatedAt INTEGER",
         ),
     ),
 )

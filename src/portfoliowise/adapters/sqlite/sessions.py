@@ -1,7 +1,8 @@
 """The `Session` table: one row per session, keyed by the hash of its cookie value
 (`sessionId`), with `userId`, `expiresAt` (epoch microseconds, exact), `ttl` (whole epoch
-seconds, rounded up) and the encrypted provider tokens as BLOBs. Expiry is honoured on
-read; `purge_expired` deletes the rows past it."""
+seconds, rounded up), the encrypted provider tokens and profile as BLOBs, and the refresh
+token state (`refreshHash`, `previousRefreshHash`, `rotatedAt` in epoch microseconds;
+migration 5). Expiry is honoured on read; `purge_expired` deletes the rows past it."""
 
 from __future__ import annotations
 
@@ -18,11 +19,16 @@ from portfoliowise.domain.sessions import Session
 
 _PUT = (
     "INSERT OR REPLACE INTO Session "
-    "(sessionId, userId, expiresAt, ttl, accessToken, refreshToken) VALUES (?, ?, ?, ?, ?, ?)"
+    "(sessionId, userId, expiresAt, ttl, accessToken, refreshToken, profile, refreshHash, "
+    "previousRefreshHash, rotatedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _GET = (
-    "SELECT sessionId, userId, expiresAt, accessToken, refreshToken "
-    "FROM Session WHERE sessionId = ?"
+    "SELECT sessionId, userId, expiresAt, accessToken, refreshToken, profile, refreshHash, "
+    "previousRefreshHash, rotatedAt FROM Session WHERE sessionId = ?"
+)
+_ROTATE = (
+    "UPDATE Session SET previousRefreshHash = refreshHash, refreshHash = ?, rotatedAt = ? "
+    "WHERE sessionId = ? AND refreshHash = ?"
 )
 
 
@@ -43,6 +49,10 @@ class SqliteSessionStore:
                     ttl_seconds(session.expires_at),
                     bytes(session.access_token),
                     bytes(session.refresh_token),
+                    bytes(session.profile),
+                    session.refresh_hash,
+                    session.previous_refresh_hash,
+                    None if session.rotated_at is None else epoch_micros(session.rotated_at),
                 ),
             )
 
@@ -51,15 +61,30 @@ class SqliteSessionStore:
             row = conn.execute(_GET, (session_hash,)).fetchone()
         if row is None:
             return None
-        session_id, user_id, expires_at, access_token, refresh_token = row
+        (session_id, user_id, expires_at, access, refresh, profile, current, previous, rotated) = (
+            row
+        )
         session = Session(
             session_hash=str(session_id),
             user_id=str(user_id),
             expires_at=from_epoch_micros(int(expires_at)),
-            access_token=bytes(access_token),
-            refresh_token=bytes(refresh_token),
+            access_token=bytes(access),
+            refresh_token=bytes(refresh),
+            profile=bytes(profile),
+            refresh_hash=str(current),
+            previous_refresh_hash=str(previous),
+            rotated_at=None if rotated is None else from_epoch_micros(int(rotated)),
         )
         return None if session.expired(now) else session
+
+    def rotate_refresh(
+        self, session_hash: str, expected_hash: str, new_hash: str, at: datetime
+    ) -> bool:
+        with self._db.writing() as conn:
+            cursor = conn.execute(
+                _ROTATE, (new_hash, epoch_micros(at), session_hash, expected_hash)
+            )
+            return cursor.rowcount == 1
 
     def delete(self, session_hash: str) -> None:
         """Idempotent: deleting an absent session is not an error."""

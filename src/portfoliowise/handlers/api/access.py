@@ -31,10 +31,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class Authenticator(Protocol):
     def authenticate(
-        self, cookie_header: str | None, csrf_header: str | None, *, state_changing: bool
+        self,
+        cookie_header: str | None,
+        csrf_header: str | None,
+        *,
+        state_changing: bool,
+        authorization: str | None = None,
+        origin: str | None = None,
+        referer: str | None = None,
     ) -> str:
-        """user id of the session in the Cookie header; raises Unauthenticated (no/expired
-        session) or Forbidden (state-changing request without the session's CSRF token)."""
+        """The caller's user id, from a bearer access token or the session cookie; raises
+        Unauthenticated (none valid) or Forbidden (a cookie-authenticated state-changing
+        request with neither the CSRF token nor one of our origins)."""
         ...
 
 
@@ -128,10 +136,14 @@ class RequestGuard(BaseMiddlewareHandler):  # type: ignore[type-arg]
         event = app.current_event
         method = event.http_method.upper()
         if not getattr(func, _PUBLIC, False):
+            headers = event.headers
             user = self._authenticator().authenticate(
-                event.headers.get("Cookie"),
-                event.headers.get(CSRF_HEADER),
+                headers.get("Cookie"),
+                headers.get(CSRF_HEADER),
                 state_changing=method not in SAFE_METHODS,
+                authorization=headers.get("Authorization"),
+                origin=headers.get("Origin"),
+                referer=headers.get("Referer"),
             )
             app.context[USER_KEY] = user
         accepted = getattr(func, _ACCEPTS, frozenset({JSON}))

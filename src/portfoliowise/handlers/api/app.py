@@ -25,10 +25,18 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portfoliowise.adapters.json_text import load_json
+from portfoliowise.application.web_app import client_config
 from portfoliowise.handlers.api import dependencies as deps
 from portfoliowise.handlers.api.access import CSRF_HEADER, Authenticator, RequestGuard, public
 from portfoliowise.handlers.api.errors import register_error_handlers
-from portfoliowise.handlers.api.routers import analysis, auth, market, portfolio
+from portfoliowise.handlers.api.routers import (
+    analysis,
+    auth,
+    market,
+    portfolio,
+    web_app,
+    web_app_portfolio,
+)
 from portfoliowise.handlers.api.schemas import Health, ok
 
 if TYPE_CHECKING:
@@ -41,8 +49,17 @@ ROUTERS: Final[dict[str, Router]] = {
     "portfolio": portfolio.router,
     "market": market.router,
     "analysis": analysis.router,
+    "web_app": web_app.router,
+    "web_app_portfolio": web_app_portfolio.router,
 }
-ALL_ROUTERS: Final = ("auth", "portfolio", "market", "analysis")
+ALL_ROUTERS: Final = (
+    "auth",
+    "portfolio",
+    "market",
+    "analysis",
+    "web_app",
+    "web_app_portfolio",
+)
 
 meta = Router()  # type: ignore[no-untyped-call]
 
@@ -59,7 +76,7 @@ def cors_config(origins: Sequence[str]) -> CORSConfig:
     return CORSConfig(
         allow_origin=first,
         extra_origins=list(others),
-        allow_headers=["Content-Type", CSRF_HEADER, "If-Match"],
+        allow_headers=["Authorization", "Content-Type", CSRF_HEADER, "If-Match"],
         expose_headers=["ETag", "Location", "Retry-After", "Content-Disposition"],
         max_age=600,
         allow_credentials=True,
@@ -183,9 +200,9 @@ def build_app(
     *,
     include: Iterable[str] = ALL_ROUTERS,
 ) -> ApiResolver:
-    """The resolver over the routers named in `include` (`auth`, `portfolio`, `market`),
-    their dependencies pointed at `container`'s use cases. The dev login route is included
-    where the settings allow it (never inside Lambda)."""
+    """The resolver over the routers named in `include` (`auth`, `portfolio`, `market`,
+    `analysis`, `web_app`), their dependencies pointed at `container`'s use cases. The dev
+    login route is included where the settings allow it (never inside Lambda)."""
     settings = container.settings()
     app = ApiResolver(
         max_body_bytes=settings.max_body_bytes,
@@ -193,16 +210,23 @@ def build_app(
         authenticator=lambda: container.authenticator(),
     )
     register_error_handlers(app)
+    config = client_config(
+        api_version=API_VERSION,
+        google_client_id=settings.auth.google_client_id,
+        max_request_body_bytes=settings.max_body_bytes,
+    )
     app.dependency_overrides.update(
         {
             deps.portfolio_ports: lambda: container.portfolio_ports(),
             deps.portfolio_queries: lambda: container.portfolio_queries(),
             deps.portfolio_formats: lambda: container.portfolio_formats(),
+            deps.web_app_documents: lambda: container.web_app_documents(),
             deps.audit_trail: lambda: container.audit_trail(),
             deps.market_queries: lambda: container.market_queries(),
             deps.auth_service: lambda: container.auth_service(),
             deps.analysis_ports: lambda: container.analysis_ports(),
             deps.trusted_ip_header: lambda: settings.auth.trusted_ip_header,
+            deps.client_config: lambda: config,
         }
     )
 

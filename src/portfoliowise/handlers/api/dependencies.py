@@ -15,6 +15,8 @@ from portfoliowise.application.market_queries import MarketQueries
 from portfoliowise.application.portfolio_commands import PortfolioPorts
 from portfoliowise.application.portfolio_io import PortfolioFormats
 from portfoliowise.application.portfolio_queries import PortfolioQueries
+from portfoliowise.application.web_app import ClientConfig
+from portfoliowise.application.web_app_portfolio import WebAppDocuments
 from portfoliowise.domain.audit import RequestContext
 from portfoliowise.domain.errors import Unauthenticated
 from portfoliowise.handlers.api.access import USER_KEY
@@ -40,6 +42,11 @@ def portfolio_formats() -> PortfolioFormats:
     raise _missing("portfolio_formats")
 
 
+def web_app_documents() -> WebAppDocuments:
+    """The existing web app's portfolio document and the domain (`/api/portfolio`)."""
+    raise _missing("web_app_documents")
+
+
 def audit_trail() -> AuditTrail:
     raise _missing("audit_trail")
 
@@ -54,6 +61,11 @@ def analysis_ports() -> AnalysisPorts:
 
 def auth_service() -> AuthService:
     raise _missing("auth_service")
+
+
+def client_config() -> ClientConfig:
+    """The deployment's public configuration (the existing web app's `/config/client`)."""
+    raise _missing("client_config")
 
 
 def trusted_ip_header() -> str:

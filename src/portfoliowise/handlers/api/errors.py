@@ -1,6 +1,8 @@
 """Domain errors to HTTP statuses, by type (never by message text). Every error body is
-`{"error": {"code", "message", "details"?}}`; an unexpected error is logged with the
-request id and answered 500 without its internals."""
+`{"success": false, "error": {"code", "message", "details"?}, "message"}`: our own
+`{"error": {...}}` shape, plus the two fields the existing web app reads on every answer
+(`success`, and `message` at the top). An unexpected error is logged with the request id and
+answered 500 without its internals."""
 
 from __future__ import annotations
 
@@ -50,15 +52,21 @@ def error_response(
     details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": error}, ensure_ascii=False, default=str),
+        body=error_body(code, message, details),
         headers=headers,
     )
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> str:
+    """The JSON text of an error answer (see the module docstring)."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    body = {"success": False, "error": error, "message": message}
+    return json.dumps(body, ensure_ascii=False, default=str)
 
 
 def _validation_details(exc: ValidationError) -> dict[str, Any] | None:

@@ -25,9 +25,11 @@ class ErrorDetail(Out):
 
 
 class ErrorBody(Out):
-    """Every 4xx and 5xx answer."""
+    """Every 4xx and 5xx answer (`success` and `message` are for the existing web app)."""
 
+    success: bool = False
     error: ErrorDetail
+    message: str
 
 
 class MoneyOut(Out):
@@ -49,6 +51,11 @@ class HoldingOut(Out):
     sector: str | None
     region: str | None
     name: str | None
+    attributes: str | None = Field(
+        default=None,
+        description="A client's own fields (the existing web app's fees, dividends, price "
+        "snapshot...) as JSON text, kept as sent; present when there are some",
+    )
 
 
 class PortfolioOut(Out):
@@ -61,6 +68,17 @@ class PortfolioOut(Out):
     createdAt: datetime
     updatedAt: datetime
     version: int
+    additionalBudget: MoneyOut | None = Field(
+        default=None, description="The budget the owner plans to add (exact); when set"
+    )
+    aiPromptTemplate: str | None = Field(
+        default=None, description="The owner's AI analysis prompt template; when set"
+    )
+    attributes: str | None = Field(
+        default=None,
+        description="A client's own fields (the existing web app's target list, exchange "
+        "rate...) as JSON text, kept as sent; present when there are some",
+    )
 
 
 class PortfolioFile(PortfolioOut):
@@ -226,25 +244,246 @@ class HistoryOut(Out):
 
 
 class LegacyQuote(Out):
-    ticker: str
-    symbol: str
-    price: float | None  # a JSON number with exactly its decimal digits
+    """A priced symbol of the existing app's market data (an unpriced one is not in `data`:
+    it is in `errors`). Numbers are JSON numbers with exactly their decimal digits."""
+
+    ticker: str = Field(description="The symbol as the app sent it (also the `data` key)")
+    id: str = Field(description="The app's id for a holding added from this answer: `ticker`")
+    symbol: str = Field(description="Canonical symbol (7203, BRK-B, 0331418A)")
+    price: float = Field(description="Per share; per 10,000 units for funds (基準価額)")
     change: float | None
     changePercent: float | None
     name: str
-    currency: str | None
-    source: str | None
+    currency: str
+    source: str
     lastUpdated: datetime | None
-    status: str
+    status: str = Field(description="live, cached or stale")
     isStale: bool
-    error: str | None = None
+    isMutualFund: bool
+
+
+class LegacySingleQuote(LegacyQuote):
+    """The answer's `data` when exactly one stock or fund symbol was asked and priced: its
+    entry under its key, as always, and the entry's own fields beside it (the app's
+    `addTicker` reads `data` as the entry itself)."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, LegacyQuote] = Field(init=False)
+
+
+class LegacyRate(Out):
+    """A priced rate: 1 `base` = `rate` `target`. Never a default: `isDefault` is false."""
+
+    pair: str
+    base: str
+    target: str
+    rate: float
+    source: str
+    lastUpdated: datetime | None
+    status: str = Field(description="live, cached or stale")
+    isDefault: bool
+    isStale: bool
+
+
+class LegacySymbolError(Out):
+    ticker: str = Field(description="The symbol or pair as the app sent it")
+    reason: str = Field(
+        description="unavailable (no source could price it, nothing cached), "
+        "unknown_symbol, or wrong_type"
+    )
+    message: str
 
 
 class LegacyMarketData(Out):
+    """`success` is false (with `error` and `message`) when nothing asked could be priced;
+    then `data` is null, so that the app neither adds a holding without a price nor takes
+    a made-up rate."""
+
     success: bool
-    data: dict[str, LegacyQuote]
-    unavailable: list[str]
+    data: dict[str, LegacyQuote] | dict[str, LegacyRate] | LegacySingleQuote | None
+    errors: list[LegacySymbolError]
+    unavailable: list[str] = Field(description="Keys no source could price")
     source: str
+    error: ErrorDetail | None = None
+    message: str | None = None
+
+
+class PricePointOut(Out):
+    date: str
+    close: float
+    source: str
+
+
+class PriceChangeOut(Out):
+    amount: float
+    percent: float
+
+
+class PriceChangesOut(Out):
+    dayOverDay: PriceChangeOut | None = Field(description="Latest close against the one before")
+    yearToDate: PriceChangeOut | None = Field(
+        description="Latest close against the previous year's last close"
+    )
+
+
+class PriceHistoryData(Out):
+    ticker: str
+    currency: str | None
+    period: str
+    prices: list[PricePointOut]
+    change: PriceChangesOut
+
+
+class PriceHistoryOut(Out):
+    success: bool
+    data: PriceHistoryData
+
+
+class LimitsOut(Out):
+    """The limits the API enforces."""
+
+    maxHoldings: int
+    maxTargets: int
+    maxPortfolioNameLength: int
+    maxTextLength: int
+    maxDecimalPlaces: int
+    maxQuoteSymbols: int
+    maxMarketDataSymbols: int
+    maxHistoryDays: int
+    maxRequestBodyBytes: int
+
+
+class ClientFeaturesOut(Out):
+    useProxy: bool
+    useMockApi: bool
+    useDirectApi: bool
+    googleDrive: bool
+    billing: bool
+
+
+class CacheTimeOut(Out):
+    marketData: int = Field(description="Seconds a price is served from the cache")
+
+
+class ClientConfigData(Out):
+    apiVersion: str
+    marketDataApiUrl: str
+    apiStage: str
+    googleClientId: str
+    features: ClientFeaturesOut
+    limits: LimitsOut
+    supportedMarkets: list[str]
+    cacheTime: CacheTimeOut
+
+
+class ClientConfigOut(Out):
+    success: bool
+    data: ClientConfigData
+
+
+class SubscriptionStatusData(Out):
+    planType: str = Field(description="Always free: there is no billing")
+    limits: LimitsOut
+    subscription: None
+    hasStripeCustomer: bool
+
+
+class SubscriptionStatusOut(Out):
+    success: bool
+    data: SubscriptionStatusData
+
+
+class NotAvailableOut(Out):
+    """A feature this deployment does not offer, in the existing app's failure shape (a
+    2xx answer with `success: false`, the only one whose `message` the app shows)."""
+
+    success: bool
+    error: ErrorDetail
+    message: str
+    errorCode: str
+
+
+class WebAppAssetOut(BaseModel):
+    """One of the existing web app's holdings, every field as the app last sent it (`id`,
+    `name`, `price`, `source`, `lastUpdated`, `fundType`, `annualFee`, `feeSource`,
+    `feeIsEstimated`, `dividendYield`, `hasDividend`, `dividendFrequency`,
+    `dividendIsEstimated`, `isStock`, `isMutualFund`, `purchasePrice`, `purchaseDate`,
+    `symbol`, `region`, ...; numbers are JSON numbers with their digits). `ticker`,
+    `holdings` (shares; lots of 10,000 units for a fund), `currency`, `name` and `region`
+    are the portfolio's own values. `price` is the app's own snapshot, never our quote."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ticker: str
+
+
+class WebAppTargetOut(BaseModel):
+    """One of the existing web app's targets (`id`, `ticker`, `name`, `targetPercentage`),
+    as the app last sent it; `targetPercentage` is the portfolio's target whenever the
+    portfolio has targets."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ticker: str
+
+
+class WebAppBudgetOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    amount: float = Field(description="A JSON number with exactly its digits")
+    currency: str
+
+
+class WebAppPortfolioData(Out):
+    currentAssets: list[WebAppAssetOut]
+    targetPortfolio: list[WebAppTargetOut]
+    baseCurrency: str
+    exchangeRate: Any = Field(
+        description="The app's own `{rate, source, lastUpdated, isDefault?, isStale?}` as it "
+        "last sent it (null when it has not): never a rate we convert with"
+    )
+    additionalBudget: WebAppBudgetOut | None
+    aiPromptTemplate: str | None
+    version: int = Field(description="Send it back with the next PUT")
+    updatedAt: datetime
+
+
+class WebAppPortfolioOut(Out):
+    """`GET /api/portfolio`: `data` is null when the user has no portfolio yet."""
+
+    success: bool
+    data: WebAppPortfolioData | None
+
+
+class WebAppSavedData(Out):
+    version: int
+    updatedAt: datetime
+
+
+class WebAppSavedOut(Out):
+    success: bool
+    data: WebAppSavedData
+
+
+class WebAppConflictDetails(Out):
+    serverVersion: int | None = Field(description="The version stored now")
+
+
+class WebAppConflictDetail(Out):
+    code: str = Field(description="VERSION_CONFLICT")
+    message: str
+    userFriendly: bool = Field(
+        description="Always true: the existing app passes such an error on as it is"
+    )
+    details: WebAppConflictDetails
+
+
+class WebAppConflictOut(Out):
+    """The existing app's version conflict (409)."""
+
+    success: bool
+    error: WebAppConflictDetail
+    message: str
 
 
 class RuleResultOut(Out):

@@ -1,10 +1,14 @@
-"""The auth routes: `POST /auth/google`, `GET /auth/session`, `POST /auth/logout` and, only
-for the local server, `POST /auth/dev-login`.
+"""The auth routes: `POST /auth/google` (code with PKCE), `POST /auth/google/login` (the
+existing web app's sign-in: a Google ID token `credential`, or a code without PKCE for a
+configured redirect URI), `GET /auth/session`, `POST /auth/refresh`, `POST /auth/logout`
+and, only for the local server, `POST /auth/dev-login`.
 
 Thin: parse (pydantic), call one use case of `AuthService`, shape the answer and the
-`__Host-session` cookie. Errors are domain errors (`Unauthenticated`, `Forbidden`,
-`RateLimited`, `ValidationError`, `SourceUnavailable`); the API's exception handlers turn
-them into statuses.
+`__Host-session` / `__Host-refresh` cookies. Every sign-in answers in one shape: ours
+(`userId`, `email`, `csrfToken`, `expiresAt`) and the web app's (`success`, `data:
+{isAuthenticated, user, accessToken, hasDriveAccess}`). Errors are domain errors
+(`Unauthenticated`, `Forbidden`, `RateLimited`, `ValidationError`, `SourceUnavailable`); the
+API's exception handlers turn them into statuses.
 
 The client IP for sign-in rate limiting comes from the header the configuration names
 (`CloudFront-Viewer-Address`: its address without the port; `X-Forwarded-For`: its *last*
@@ -27,16 +31,22 @@ from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from pydantic import BaseModel, ConfigDict, Field
 
+from portfoliowise.application.access_tokens import IssuedToken, Profile
 from portfoliowise.application.auth import (
     CSRF_HEADER,
+    REFRESH_COOKIE,
     SESSION_COOKIE,
     AuthService,
+    RefreshTokenReused,
     SessionInfo,
     SignedIn,
+    WriteProof,
 )
+from portfoliowise.domain.errors import ValidationError
 from portfoliowise.domain.sessions import SESSION_TTL
 from portfoliowise.handlers.api import dependencies as deps
 from portfoliowise.handlers.api.access import public
+from portfoliowise.handlers.api.errors import error_body
 from portfoliowise.handlers.api.schemas import errors, no_content, ok
 
 UNKNOWN_CLIENT = "unknown"
@@ -65,18 +75,71 @@ class DevLoginRequest(_CamelModel):
     email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+class WebAppSignInRequest(_CamelModel):
+    """The existing web app's sign-in: `{credential}` (Google Sign-In's ID token) or
+    `{code, redirectUri}` (no PKCE verifier: only configured redirect URIs are accepted)."""
+
+    credential: str | None = Field(default=None, min_length=1, max_length=4096)
+    code: str | None = Field(default=None, min_length=1, max_length=2048)
+    redirect_uri: str | None = Field(
+        default=None, alias="redirectUri", min_length=1, max_length=2048, pattern=r"^https?://"
+    )
+    code_verifier: str | None = Field(
+        default=None,
+        alias="codeVerifier",
+        min_length=43,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9\-._~]+$",
+    )
+
+
+class WebUser(_CamelModel):
+    id: str
+    email: str
+    name: str
+    picture: str
+
+
+class SignInData(_CamelModel):
+    is_authenticated: bool = Field(alias="isAuthenticated")
+    user: WebUser
+    access_token: str = Field(alias="accessToken")
+    access_token_expires_at: datetime = Field(alias="accessTokenExpiresAt")
+    has_drive_access: bool = Field(alias="hasDriveAccess")
+    csrf_token: str = Field(alias="csrfToken")
+
+
 class SignInResponse(_CamelModel):
+    success: bool
+    data: SignInData
     user_id: str = Field(alias="userId")
     email: str
     csrf_token: str = Field(alias="csrfToken")
     expires_at: datetime = Field(alias="expiresAt")
+    new_user: bool = Field(alias="newUser")
 
 
 class SessionResponse(_CamelModel):
+    success: bool
+    is_authenticated: bool = Field(alias="isAuthenticated")
+    user: WebUser
+    has_drive_access: bool = Field(alias="hasDriveAccess")
+    access_token: str = Field(alias="accessToken")
     user_id: str = Field(alias="userId")
     email: str | None = None
     expires_at: datetime = Field(alias="expiresAt")
     csrf_token: str = Field(alias="csrfToken")
+
+
+class RefreshData(_CamelModel):
+    access_token: str = Field(alias="accessToken")
+    expires_at: datetime = Field(alias="expiresAt")
+    user: WebUser
+
+
+class RefreshResponse(_CamelModel):
+    success: bool
+    data: RefreshData
 
 
 def session_cookie(value: str, max_age: int = _SESSION_MAX_AGE) -> Cookie:
@@ -93,8 +156,35 @@ def session_cookie(value: str, max_age: int = _SESSION_MAX_AGE) -> Cookie:
     )
 
 
+def refresh_cookie(value: str, max_age: int = _SESSION_MAX_AGE) -> Cookie:
+    """`__Host-refresh=<token>; Path=/; HttpOnly; Secure; SameSite=Strict`: only our own
+    pages ever send it (to `POST /auth/refresh`)."""
+    return Cookie(
+        name=REFRESH_COOKIE,
+        value=value,
+        path="/",
+        secure=True,
+        http_only=True,
+        max_age=max_age,
+        same_site=SameSite.STRICT_MODE,
+    )
+
+
 def cleared_session_cookie() -> Cookie:
     return session_cookie("", max_age=0)
+
+
+def cleared_cookies() -> list[Cookie]:
+    return [session_cookie("", max_age=0), refresh_cookie("", max_age=0)]
+
+
+def write_proof(event: Mapping[str, Any]) -> WriteProof:
+    headers = event.get("headers")
+    return WriteProof(
+        csrf_token=header(headers, CSRF_HEADER),
+        origin=header(headers, "Origin"),
+        referer=header(headers, "Referer"),
+    )
 
 
 def header(event_headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -200,6 +290,32 @@ def google_sign_in(
     return _signed_in_response(signed_in)
 
 
+@router.post(
+    "/auth/google/login",
+    summary="Sign in as the existing web app does (Google ID token, or a code without PKCE)",
+    tags=["auth"],
+    responses={200: ok(SignInResponse), **errors(401, 413, 415, 429, 503)},
+)
+@public
+def web_app_sign_in(
+    body: WebAppSignInRequest, request: Request, auth: Auth, ip_header: IpHeader
+) -> Response[SignInResponse]:
+    ip = client_ip(request.resolved_event.raw_event, ip_header or None)
+    if body.credential is not None and body.code is None:
+        return _signed_in_response(
+            auth.sign_in_with_id_token(id_token=body.credential, client_ip=ip)
+        )
+    if body.code is not None and body.credential is None and body.redirect_uri is not None:
+        signed_in = auth.sign_in(
+            code=body.code,
+            code_verifier=body.code_verifier,
+            redirect_uri=body.redirect_uri,
+            client_ip=ip,
+        )
+        return _signed_in_response(signed_in)
+    raise ValidationError("send either credential, or code with redirectUri")
+
+
 @router.get(
     "/auth/session",
     summary="Who is signed in",
@@ -226,8 +342,45 @@ def current_session(request: Request, auth: Auth) -> Response[SessionResponse]:
 @public
 def logout(request: Request, auth: Auth) -> Response[None]:
     event = request.resolved_event.raw_event
-    auth.logout(cookie_header(event), header(event.get("headers"), CSRF_HEADER))
-    return Response(status_code=204, cookies=[cleared_session_cookie()], headers=_NO_STORE)
+    auth.logout(cookie_header(event), write_proof(event))
+    return Response(status_code=204, cookies=cleared_cookies(), headers=_NO_STORE)
+
+
+@router.post(
+    "/auth/refresh",
+    summary="A new access token for the refresh-token cookie (rotated on every use)",
+    tags=["auth"],
+    responses={200: ok(RefreshResponse), **errors(401, 403)},
+)
+@public
+def refresh(request: Request, auth: Auth) -> Response[RefreshResponse | str]:
+    event = request.resolved_event.raw_event
+    try:
+        refreshed = auth.refresh(cookie_header(event), write_proof(event))
+    except RefreshTokenReused as exc:
+        return Response(
+            status_code=401,
+            content_type=content_types.APPLICATION_JSON,
+            body=error_body(exc.code, str(exc)),
+            cookies=cleared_cookies(),
+            headers=_NO_STORE,
+        )
+    body = RefreshResponse(
+        success=True,
+        data=RefreshData(
+            accessToken=refreshed.access.token,
+            expiresAt=refreshed.access.expires_at,
+            user=_web_user(refreshed.user_id, refreshed.profile),
+        ),
+    )
+    cookies = [] if refreshed.refresh_token is None else [refresh_cookie(refreshed.refresh_token)]
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        cookies=cookies,
+        headers=_NO_STORE,
+    )
 
 
 @dev_login_router.post(
@@ -241,24 +394,44 @@ def dev_login(body: Annotated[DevLoginRequest, Body()], auth: Auth) -> Response[
     return _signed_in_response(auth.dev_login(str(body.email)))
 
 
+def _web_user(user_id: str, profile: Profile) -> WebUser:
+    return WebUser(id=user_id, email=profile.email, name=profile.name, picture=profile.picture)
+
+
 def _signed_in_response(signed_in: SignedIn) -> Response[SignInResponse]:
+    access: IssuedToken = signed_in.access
     body = SignInResponse(
+        success=True,
+        data=SignInData(
+            isAuthenticated=True,
+            user=_web_user(signed_in.user_id, signed_in.profile),
+            accessToken=access.token,
+            accessTokenExpiresAt=access.expires_at,
+            hasDriveAccess=False,
+            csrfToken=signed_in.csrf_token,
+        ),
         userId=signed_in.user_id,
         email=signed_in.email,
         csrfToken=signed_in.csrf_token,
         expiresAt=signed_in.expires_at,
+        newUser=signed_in.new_user,
     )
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
         body=body,
-        cookies=[session_cookie(signed_in.session_id)],
-        headers={"Cache-Control": "no-store"},
+        cookies=[session_cookie(signed_in.session_id), refresh_cookie(signed_in.refresh_token)],
+        headers=_NO_STORE,
     )
 
 
 def _session_body(info: SessionInfo) -> SessionResponse:
     return SessionResponse(
+        success=True,
+        isAuthenticated=True,
+        user=_web_user(info.user_id, info.profile),
+        hasDriveAccess=False,
+        accessToken=info.access.token,
         userId=info.user_id,
         email=info.email,
         expiresAt=info.expires_at,
