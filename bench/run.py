@@ -68,7 +68,10 @@ def build(fresh: bool = False) -> tuple[Portfolio, dict[str, Quote], RateTable]:
         quotes[holding.symbol] = Quote(holding.symbol, price, QuoteStatus.LIVE, "bench", AT)
     weights = [Decimal(rng.randrange(1, 1000)) for _ in holdings]
     scale = Decimal(100) / sum(weights)
-    targets = {h.symbol: w * scale for h, w in zip(holdings, weights, strict=True)}
+    targets = {
+        h.symbol: (w * scale).quantize(Decimal("0.000001"))
+        for h, w in zip(holdings, weights, strict=True)
+    }
     drift_fix = Decimal(100) - sum(targets.values())
     targets[holdings[0].symbol] += drift_fix
     portfolio = Portfolio.create(

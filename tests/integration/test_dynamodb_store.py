@@ -46,7 +46,6 @@ from portfoliowise.domain.audit import AuditEntry, RequestContext, audit_entries
 from portfoliowise.domain.errors import (
     ConflictError,
     NotFoundError,
-    PayloadTooLarge,
     SourceUnavailable,
 )
 from portfoliowise.domain.events import FieldChange, PortfolioRenamed
@@ -519,19 +518,59 @@ def test_an_audit_key_collision_fails_the_whole_write(dynamo: Dynamo) -> None:
     assert len(_trail(dynamo)) == 1
 
 
-def test_a_change_with_more_audit_entries_than_a_transaction_holds_is_refused(
+def test_a_change_with_more_audit_entries_than_a_transaction_holds_groups_them(
     dynamo: Dynamo,
 ) -> None:
+    """150 holdings added in one change: 150 entries, one transaction (grouped items)."""
     repo = dynamo.portfolios()
     _add(repo, _portfolio(dynamo.clock))
     portfolio = repo.get("u1", "p1")
     dynamo.clock.advance(timedelta(minutes=1))
-    for i in range(100):
+    for i in range(150):
         portfolio.add_holding(Holding.of(f"{2000 + i}", "100"), at=dynamo.clock.now())
-    with pytest.raises(PayloadTooLarge, match="at most 99"):
-        _save(repo, portfolio)
-    assert repo.get("u1", "p1").version == 1
-    assert len(_trail(dynamo)) == 1
+    _save(repo, portfolio)
+    assert repo.get("u1", "p1").version == 2
+    trail = _trail(dynamo)
+    assert len(trail) == 151
+    assert {e.resource for e in trail[1:]} == {
+        f"portfolio/p1/holding/{2000 + i}" for i in range(150)
+    }
+
+
+def test_the_domains_limit_of_10000_holdings_is_stored_and_read_back(dynamo: Dynamo) -> None:
+    """About 1.4 MB of holdings: over DynamoDB's 400 KB item, so kept in chunk items of the
+    portfolio's partition, named by the item, written before it and swapped in its
+    version-checked transaction."""
+    repo = dynamo.portfolios()
+    big = Portfolio.create(
+        user_id="u1",
+        portfolio_id="big",
+        name="everything",
+        base_currency=JPY,
+        at=dynamo.clock.now(),
+        holdings=[
+            Holding.of(f"{1300 + i}", "100", cost_basis=Money.of("123456.789", "JPY"))
+            for i in range(8_000)
+        ]
+        + [
+            Holding.of(f"A{chr(65 + i // 676)}{chr(65 + i // 26 % 26)}{chr(65 + i % 26)}", "1.5")
+            for i in range(2_000)
+        ],
+    )
+    _add(repo, big)
+    stored = repo.get("u1", "big")
+    assert len(stored) == 10_000
+    assert stored.to_json()["holdings"] == big.to_json()["holdings"]
+    # a change swaps the generation; the old chunks are gone, the new one read
+    dynamo.clock.advance(timedelta(minutes=1))
+    stored.set_quantity("1300", Decimal("200"), at=dynamo.clock.now())
+    _save(repo, stored)
+    again = repo.get("u1", "big")
+    holding = again.holding("1300")
+    assert holding is not None
+    assert holding.quantity == Decimal("200")
+    assert len(again) == 10_000
+    assert [p.portfolio_id for p in repo.list_for_user("u1")] == ["big"]
 
 
 def test_restore_is_conditional_on_the_version_it_read(
@@ -656,7 +695,7 @@ def test_concurrent_read_modify_writes_lose_nothing(moto_server: str) -> None:
     assert sum(conflicts.values()) > 0  # the writers did race
 
 
-def test_a_portfolio_over_the_item_size_limit_is_payload_too_large(dynamo: Dynamo) -> None:
+def test_a_portfolio_over_the_item_size_limit_is_stored_in_chunks(dynamo: Dynamo) -> None:
     repo = dynamo.portfolios()
     portfolio = Portfolio.create(
         user_id="u1",
@@ -668,8 +707,6 @@ def test_a_portfolio_over_the_item_size_limit_is_payload_too_large(dynamo: Dynam
             Holding.of(f"{1300 + i}", "100", sector="x" * 100, name="y" * 100) for i in range(2000)
         ],
     )
-    with pytest.raises(PayloadTooLarge):
-        _add(repo, portfolio)
-    with pytest.raises(NotFoundError):
-        repo.get("u1", "p1")
-    assert _trail(dynamo) == []
+    _add(repo, portfolio)  # over 400 KB as one item: its holdings go to chunk items
+    assert repo.get("u1", "p1").to_json()["holdings"] == portfolio.to_json()["holdings"]
+    assert len(_trail(dynamo)) == 1  # the creation, grouped (too large for one item)

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from portfoliowise.domain.activities import Activity, ActivityChange
 from portfoliowise.domain.analysis import (
     OPENAI_ANALYST,
     AnalysisReport,
@@ -71,6 +72,8 @@ class InMemoryPortfolioRepository:
         self.audit = audit or InMemoryAuditLog()
         self._rows: dict[tuple[str, str], dict[str, JsonValue]] = {}
         self._valuations: dict[tuple[str, str], tuple[Money, datetime]] = {}
+        self._activities: dict[tuple[str, str], dict[str, Activity]] = {}
+        self._batches: dict[tuple[str, str], set[str]] = {}
         self._lock = threading.Lock()
 
     def get(self, user_id: str, portfolio_id: str) -> Portfolio:
@@ -98,6 +101,19 @@ class InMemoryPortfolioRepository:
             self._write(key, portfolio, audit)
 
     def save(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
+        self.commit(portfolio, audit, ActivityChange())
+
+    def activities(self, user_id: str, portfolio_id: str) -> list[Activity]:
+        key = (user_id, portfolio_id)
+        with self._lock:
+            if key not in self._rows:
+                raise NotFoundError(f"portfolio {portfolio_id} not found")
+            found = list(self._activities.get(key, {}).values())
+        return sorted(found, key=Activity.sort_key)
+
+    def commit(
+        self, portfolio: Portfolio, audit: Sequence[AuditEntry], change: ActivityChange
+    ) -> None:
         key = (portfolio.user_id, portfolio.portfolio_id)
         with self._lock:
             row = self._rows.get(key)
@@ -110,12 +126,22 @@ class InMemoryPortfolioRepository:
                     f"not {portfolio.version}",
                     stored if isinstance(stored, int) else None,
                 )
+            if change.batch_id is not None and change.batch_id in self._batches.get(key, set()):
+                raise ConflictError(f"import {change.batch_id} is already applied", None)
             if portfolio.deleted:
                 del self._rows[key]
                 self._valuations.pop(key, None)
+                self._activities.pop(key, None)
+                self._batches.pop(key, None)
                 self.audit.record(audit)
                 portfolio.version += 1
                 return
+            kept = self._activities.setdefault(key, {})
+            for activity_id in change.removed:
+                kept.pop(activity_id, None)
+            kept.update((a.activity_id, a) for a in change.added)
+            if change.batch_id is not None:
+                self._batches.setdefault(key, set()).add(change.batch_id)
             self._write(key, portfolio, audit)
 
     def record_valuation(

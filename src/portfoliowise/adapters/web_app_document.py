@@ -100,7 +100,7 @@ def same_json(a: object, b: object) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if _is_number(a) and _is_number(b):
-        return format(Decimal(a), "f") == format(Decimal(b), "f")  # type: ignore[arg-type]
+        return _same_number(Decimal(a), Decimal(b))  # type: ignore[arg-type]
     if a is None or b is None:
         return a is b
     if isinstance(a, str) or isinstance(b, str):
@@ -110,6 +110,15 @@ def same_json(a: object, b: object) -> bool:
     if isinstance(a, Sequence) and isinstance(b, Sequence):
         return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
     return False
+
+
+def _same_number(a: Decimal, b: Decimal) -> bool:
+    """Whether `format(a, "f") == format(b, "f")`, without writing either out (a number
+    read from a document may have a huge exponent)."""
+    if not (a.is_finite() and b.is_finite()):
+        return False
+    places_a, places_b = min(int(a.as_tuple().exponent), 0), min(int(b.as_tuple().exponent), 0)
+    return a == b and a.is_signed() == b.is_signed() and places_a == places_b
 
 
 @contextmanager
@@ -437,7 +446,8 @@ class WebAppDocuments:
             kept[TEMPLATE] = was[TEMPLATE]
 
         if EXCHANGE_RATE in document:
-            kept[EXCHANGE_RATE] = document[EXCHANGE_RATE]
+            if document[EXCHANGE_RATE] is not None:  # null: none, as GET writes it
+                kept[EXCHANGE_RATE] = document[EXCHANGE_RATE]
         elif EXCHANGE_RATE in was:
             kept[EXCHANGE_RATE] = was[EXCHANGE_RATE]
 

@@ -22,6 +22,7 @@ import, the CLI or a restored backup is held to the same rules. Standard library
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -73,6 +74,50 @@ class ActivityType(StrEnum):
             raise ValidationError(
                 f"activity type must be one of {names}, not {text[:40]!r}"
             ) from None
+
+
+class CostMethod(StrEnum):
+    AVERAGE = "average"
+    FIFO = "fifo"
+
+    @classmethod
+    def parse(cls, raw: object) -> CostMethod:
+        text = str(raw).strip().lower()
+        try:
+            return cls(text)
+        except ValueError:
+            raise ValidationError(
+                f"cost basis method must be average or fifo, not {text[:40]!r}"
+            ) from None
+
+
+class HoldingsSource(StrEnum):
+    """Where a portfolio's holdings come from: entered as they are (`holdings`), or
+    derived from its activities (`activities`, a ledger-based portfolio)."""
+
+    HOLDINGS = "holdings"
+    ACTIVITIES = "activities"
+
+    @classmethod
+    def parse(cls, raw: object) -> HoldingsSource:
+        text = str(raw).strip().lower()
+        try:
+            return cls(text)
+        except ValueError:
+            raise ValidationError(
+                f"holdings source must be holdings or activities, not {text[:40]!r}"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityChange:
+    """Activities to add to and remove (by id) from one portfolio, applied with a change of
+    the portfolio, all or nothing. `batch_id` names an import: storing the same batch
+    again (a rerun after a crash) finds it applied or completes it, never doubles it."""
+
+    added: tuple[Activity, ...] = ()
+    removed: tuple[str, ...] = ()
+    batch_id: str | None = None
 
 
 TRADES: Final = frozenset({ActivityType.BUY, ActivityType.SELL})
@@ -159,13 +204,38 @@ class Activity:
 
     @property
     def gross(self) -> Decimal:
-        """What changed hands before fees and taxes: quantity × unit price for a trade,
-        the amount otherwise (0 for a split)."""
-        if self.type in TRADES:
-            return self.quantity * self.unit_price
+        """What changed hands before fees and taxes: the trade's value (quantity × unit
+        price, divided by 10,000 for a fund, whose price is per 10,000 units), the amount
+        otherwise (0 for a split)."""
+        if self.type in TRADES and self.symbol is not None:
+            return parse_symbol(self.symbol).value_of(self.quantity, self.unit_price)
         if self.type is ActivityType.SPLIT:
             return Decimal(0)
         return self.amount
+
+    def to_json(self) -> dict[str, str]:
+        """The stored form: every field as text (decimals exactly), zero and empty ones
+        left out. `activity_from_json` is its inverse."""
+        data = {
+            "id": self.activity_id,
+            "type": self.type.value,
+            "date": self.day.isoformat(),
+            "currency": self.currency.code,
+        }
+        optional = {
+            "symbol": self.symbol,
+            "quantity": self.quantity,
+            "unitPrice": self.unit_price,
+            "amount": self.amount,
+            "fees": self.fees,
+            "taxes": self.taxes,
+            "fxRate": self.fx_rate,
+            "note": self.note,
+        }
+        for key, value in optional.items():
+            if value is not None and value != 0 and value != "":
+                data[key] = str(value)
+        return data
 
     def sort_key(self) -> tuple[date, int, str]:
         """Within a day: cash in, splits, buys, sells, income, charges, cash out (so that
@@ -184,3 +254,29 @@ _DAY_ORDER: Final = {
     ActivityType.TAX: 7,
     ActivityType.WITHDRAWAL: 8,
 }
+
+
+def activity_from_json(data: Mapping[str, object]) -> Activity:
+    """Inverse of `Activity.to_json` (stores, backups). Raises `ValidationError`."""
+    try:
+        fx_rate = data.get("fxRate")
+        note = data.get("note")
+        symbol = data.get("symbol")
+        return Activity(
+            activity_id=str(data["id"]),
+            type=ActivityType.parse(data["type"]),
+            day=date.fromisoformat(str(data["date"])),
+            currency=Currency.of(str(data["currency"])),
+            symbol=None if symbol is None else str(symbol),
+            quantity=Decimal(str(data.get("quantity", "0"))),
+            unit_price=Decimal(str(data.get("unitPrice", "0"))),
+            amount=Decimal(str(data.get("amount", "0"))),
+            fees=Decimal(str(data.get("fees", "0"))),
+            taxes=Decimal(str(data.get("taxes", "0"))),
+            fx_rate=None if fx_rate is None else Decimal(str(fx_rate)),
+            note=None if note is None else str(note),
+        )
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise ValidationError(f"not an activity: {type(exc).__name__}") from None

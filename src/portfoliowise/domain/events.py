@@ -122,6 +122,27 @@ class PortfolioDeleted(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ActivitiesChanged(DomainEvent):
+    """Activities added to or removed from the portfolio's ledger (`Portfolio.
+    record_activities`). `changes` say what, kept small whatever the number (the event
+    stays far inside the bus's 256 KB): `activities` (the count before and after), then
+    `added` / `removed` as a list of `{id, type, date, symbol}` for at most
+    `MAX_LISTED_ACTIVITIES`, else their count; an import gives its count, `batchId`,
+    `sha256` (the file's) and `format`, never its activities."""
+
+    action: ClassVar[str] = "portfolio.activities_changed"
+
+    @property
+    def resource(self) -> str:
+        return f"portfolio/{self.portfolio_id}/activities"
+
+
+MAX_LISTED_ACTIVITIES = 100
+"""Activities an `ActivitiesChanged` lists one by one (id ≤ 100 characters, symbol,
+type, date: at most ~25 KB); more, or an import, are counted."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class PortfolioRestored(DomainEvent):
     """Written from a backup; `changes` carries the restored snapshot and its origin."""
 

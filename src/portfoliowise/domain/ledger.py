@@ -61,7 +61,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from enum import StrEnum
 from typing import Final
 
-from portfoliowise.domain.activities import Activity, ActivityType
+from portfoliowise.domain.activities import Activity, ActivityType, CostMethod
 from portfoliowise.domain.errors import MissingRateError, ValidationError
 from portfoliowise.domain.instruments import Instrument, Market, parse_symbol
 from portfoliowise.domain.limits import MAX_DECIMAL_PLACES, MIN_STEP, decimal_places
@@ -81,21 +81,6 @@ ONE: Final = Decimal(1)
 def context() -> Context:
     """The Decimal context of the ledger and performance computations."""
     return Context(prec=PRECISION, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999)
-
-
-class CostMethod(StrEnum):
-    AVERAGE = "average"
-    FIFO = "fifo"
-
-    @classmethod
-    def parse(cls, raw: object) -> CostMethod:
-        text = str(raw).strip().lower()
-        try:
-            return cls(text)
-        except ValueError:
-            raise ValidationError(
-                f"cost basis method must be average or fifo, not {text[:40]!r}"
-            ) from None
 
 
 class FlowBasis(StrEnum):

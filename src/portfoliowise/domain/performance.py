@@ -101,12 +101,11 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import Final
 
-from portfoliowise.domain.activities import Activity, ActivityType
+from portfoliowise.domain.activities import Activity, ActivityType, CostMethod
 from portfoliowise.domain.errors import ValidationError
 from portfoliowise.domain.events import JsonValue
 from portfoliowise.domain.instruments import parse_symbol
 from portfoliowise.domain.ledger import (
-    CostMethod,
     Entry,
     FlowBasis,
     FxHistory,

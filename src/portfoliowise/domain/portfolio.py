@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Any, Final
 
+from portfoliowise.domain.activities import MAX_ACTIVITIES, Activity, CostMethod, HoldingsSource
 from portfoliowise.domain.attributes import NO_ATTRIBUTES, Attributes
 from portfoliowise.domain.errors import InvariantViolation, OutOfRange, ValidationError, preview
 from portfoliowise.domain.events import (
+    MAX_LISTED_ACTIVITIES,
+    ActivitiesChanged,
     DomainEvent,
     FieldChange,
     HoldingAdded,
@@ -263,6 +266,8 @@ class Portfolio:
         additional_budget: Money | None = None,
         ai_prompt_template: str | None = None,
         attributes: Attributes | None = None,
+        holdings_source: HoldingsSource = HoldingsSource.HOLDINGS,
+        cost_basis: CostMethod = CostMethod.AVERAGE,
     ) -> None:
         if not user_id or not portfolio_id:
             raise ValidationError("a portfolio needs a user id and a portfolio id")
@@ -273,6 +278,8 @@ class Portfolio:
         self.created_at = _aware(created_at)
         self.updated_at = _aware(updated_at or created_at)
         self.allow_fractional = allow_fractional
+        self.holdings_source = HoldingsSource.parse(holdings_source)
+        self.cost_basis = CostMethod.parse(cost_basis)
         self.version = version
         self.deleted = deleted
         self._holdings: dict[str, Holding] = {}
@@ -300,6 +307,8 @@ class Portfolio:
         additional_budget: Money | None = None,
         ai_prompt_template: str | None = None,
         attributes: Attributes | None = None,
+        holdings_source: HoldingsSource = HoldingsSource.HOLDINGS,
+        cost_basis: CostMethod = CostMethod.AVERAGE,
     ) -> Portfolio:
         portfolio = cls(
             user_id=user_id,
@@ -313,6 +322,8 @@ class Portfolio:
             additional_budget=additional_budget,
             ai_prompt_template=ai_prompt_template,
             attributes=attributes,
+            holdings_source=holdings_source,
+            cost_basis=cost_basis,
         )
         snapshot = portfolio.to_json()
         portfolio._record(
@@ -348,9 +359,17 @@ class Portfolio:
         at: datetime,
         base_currency: Currency | None = None,
         allow_fractional: bool | None = None,
+        holdings_source: HoldingsSource | None = None,
+        cost_basis: CostMethod | None = None,
     ) -> None:
         self._check_open()
         changes: dict[str, FieldChange] = {}
+        if holdings_source is not None and holdings_source != self.holdings_source:
+            changes["holdingsSource"] = FieldChange(self.holdings_source.value, holdings_source)
+            self.holdings_source = HoldingsSource.parse(holdings_source)
+        if cost_basis is not None and cost_basis != self.cost_basis:
+            changes["costBasis"] = FieldChange(self.cost_basis.value, cost_basis)
+            self.cost_basis = CostMethod.parse(cost_basis)
         if base_currency is not None and base_currency != self.base_currency:
             changes["baseCurrency"] = FieldChange(self.base_currency.code, base_currency.code)
             self.base_currency = base_currency
@@ -447,6 +466,57 @@ class Portfolio:
             {"targets": FieldChange(_targets_json(before), _targets_json(new))},
         )
 
+    def record_activities(
+        self,
+        *,
+        at: datetime,
+        before: int,
+        added: Sequence[Activity] = (),
+        removed: Sequence[Activity] = (),
+        batch_id: str | None = None,
+        digest: str | None = None,
+        file_format: str | None = None,
+    ) -> None:
+        """Record a change of the portfolio's activities (stored beside it, through the
+        `ActivityLedger` port, in the same commit as this change): one `ActivitiesChanged`
+        saying what changed. `before` is how many activities the portfolio had; with
+        `batch_id` (an import) the change says how many, the batch id, the file's sha256
+        (`digest`) and its format, never the activities; otherwise up to
+        `MAX_LISTED_ACTIVITIES` are listed (id, type, date, symbol) and more are counted.
+        Nothing added or removed: nothing recorded. The holdings are not touched here (a
+        ledger-based portfolio's use case replaces them, holding by holding)."""
+        self._check_open()
+        if not added and not removed:
+            return
+        after = before + len(added) - len(removed)
+        if before < 0 or after < 0:
+            raise InvariantViolation("more activities removed than the portfolio has")
+        check_count(after, "activities", MAX_ACTIVITIES)
+        listed = batch_id is None and len(added) + len(removed) <= MAX_LISTED_ACTIVITIES
+
+        def described(items: Sequence[Activity]) -> JsonValue:
+            if not listed:
+                return len(items)
+            return [
+                {
+                    "id": a.activity_id,
+                    "type": a.type.value,
+                    "date": a.day.isoformat(),
+                    "symbol": a.symbol,
+                }
+                for a in items
+            ]
+
+        changes = {"activities": FieldChange(before, after)}
+        if added:
+            changes["added"] = FieldChange(None, described(added))
+        if removed:
+            changes["removed"] = FieldChange(described(removed), None)
+        for key, value in (("batchId", batch_id), ("sha256", digest), ("format", file_format)):
+            if value is not None:
+                changes[key] = FieldChange(None, value)
+        self._record(ActivitiesChanged, at, changes)
+
     def delete(self, *, at: datetime) -> None:
         self._check_open()
         self.deleted = True
@@ -459,7 +529,8 @@ class Portfolio:
     # -- serialisation ------------------------------------------------------------
     def to_json(self) -> dict[str, JsonValue]:
         """Every field; `additionalBudget`, `aiPromptTemplate` and `attributes` (their
-        JSON text) only when set."""
+        JSON text) only when set, `holdingsSource` and `costBasis` only when not the
+        defaults (`holdings`, `average`)."""
         data: dict[str, JsonValue] = {
             "userId": self.user_id,
             "portfolioId": self.portfolio_id,
@@ -478,6 +549,10 @@ class Portfolio:
             data["aiPromptTemplate"] = self.ai_prompt_template
         if self.attributes:
             data["attributes"] = _attributes_json(self.attributes)
+        if self.holdings_source is not HoldingsSource.HOLDINGS:
+            data["holdingsSource"] = self.holdings_source.value
+        if self.cost_basis is not CostMethod.AVERAGE:
+            data["costBasis"] = self.cost_basis.value
         return data
 
     @classmethod
@@ -500,6 +575,8 @@ class Portfolio:
                 attributes=_attributes_from_json(
                     data.get("attributes"), MAX_PORTFOLIO_ATTRIBUTES_LENGTH
                 ),
+                holdings_source=HoldingsSource.parse(data.get("holdingsSource", "holdings")),
+                cost_basis=CostMethod.parse(data.get("costBasis", "average")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ValidationError):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from portfoliowise.domain.activities import Activity, ActivityChange
 from portfoliowise.domain.analysis import AnalysisReport, AnalysisRequest
 from portfoliowise.domain.audit import AuditEntry
 from portfoliowise.domain.events import DomainEvent
@@ -72,6 +73,26 @@ class PortfolioRepository(Protocol):
         """Write a snapshot from a backup whatever is stored, atomically with its audit
         entries. Its version becomes the backup's, or the stored version + 1 when that is
         higher, so that a client holding the overwritten state gets a conflict."""
+        ...
+
+
+class ActivityLedger(Protocol):
+    """A portfolio's activities, stored beside it (their own items or rows, never inside
+    the portfolio's), changed only together with the portfolio: version-checked like
+    `PortfolioRepository.save` and atomic with the change's audit entries, however many
+    activities one change carries (an import of 100,000 included)."""
+
+    def activities(self, user_id: str, portfolio_id: str) -> list[Activity]:
+        """The portfolio's activities, in `Activity.sort_key` order. `NotFoundError` as
+        `PortfolioRepository.get`."""
+        ...
+
+    def commit(
+        self, portfolio: Portfolio, audit: Sequence[AuditEntry], change: ActivityChange
+    ) -> None:
+        """Save `portfolio` (read at `portfolio.version`; `ConflictError` when stale) and
+        apply `change` to its activities, all or nothing. A `change.batch_id` already
+        applied to this portfolio is not applied twice (`ConflictError` names it)."""
         ...
 
 

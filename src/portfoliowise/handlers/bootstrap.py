@@ -4,7 +4,7 @@
 | runtime | routers | market prices | built by |
 |---|---|---|---|
 | auth function | auth, web_app (the web app's config, plan, Drive) | — | `auth_function` |
-| portfolio function | portfolio, web_app_portfolio | the Cache table only | `portfolio_function` |
+| portfolio function | portfolio, ledger, web_app_portfolio | Cache table | `portfolio_function` |
 | market function | market | the live chain over the Cache table | `market_function` |
 | analysis function | analysis (+ its events) | the Cache table only | `analysis_function` |
 | scheduled function | — (jobs, change events) | the market function, invoked | `scheduled_jobs` |
@@ -33,9 +33,11 @@ def auth_function(container: Container) -> ApiResolver:
 
 def portfolio_function(container: Container) -> ApiResolver:
     """Valuations price from the Cache table (warmed by the scheduled job and the market
-    function): this function makes no outbound market call and never loads yfinance."""
+    function): this function makes no outbound market call and never loads yfinance. Its
+    performance reports read daily history from the same service, which has no history
+    source here: their closes are reported unavailable (`application.performance_queries`)."""
     container.market.override(container.cached_market)
-    return build_app(container, include=("portfolio", "web_app_portfolio"))
+    return build_app(container, include=("portfolio", "ledger", "web_app_portfolio"))
 
 
 def market_function(container: Container) -> ApiResolver:

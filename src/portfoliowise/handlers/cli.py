@@ -1,5 +1,7 @@
-"""`portfoliowise` command line: value, simulate and analyse a portfolio file; back up and
-restore; serve the API.
+"""`portfoliowise` command line: portfolio files, a ledger's performance, backups, the API.
+
+Value, simulate and analyse a portfolio file; measure a ledger's performance against
+daily closes; back up and restore; serve the API.
 
 Errors the user can fix (bad file, unknown symbol, bad budget, missing price, a value
 outside the limits of `domain.limits`) print one line on stderr and exit 2; nothing is
@@ -23,7 +25,7 @@ from portfoliowise.domain.money import Currency, Money, to_decimal
 from portfoliowise.domain.quotes import Quote
 from portfoliowise.domain.simulation import SimulationMode, SimulationOptions, simulate
 from portfoliowise.domain.valuation import value_portfolio
-from portfoliowise.handlers import cli_analyze, cli_backup, cli_serve, tables
+from portfoliowise.handlers import cli_performance, tables
 from portfoliowise.handlers.presenters import pct_display, simulation_json, valuation_json
 
 EXIT_USER_ERROR = 2
@@ -38,7 +40,9 @@ class _Parser(argparse.ArgumentParser):
         raise ValidationError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command; for `command="performance"` (the one about to run) without `analyze`,
+    `backup` and `serve`, whose modules load the API, the AWS SDK and the container."""
     parser = _Parser(prog="portfoliowise", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -59,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--quotes", type=Path, help="quotes file (prices and FX rates)")
     sim.add_argument("--json", action="store_true", help="print one JSON document")
     sim.set_defaults(handler=cmd_simulate)
+
+    cli_performance.add_commands(commands)
+    if command == cli_performance.COMMAND:
+        return parser
+    from portfoliowise.handlers import cli_analyze, cli_backup, cli_serve  # API, boto3
 
     cli_analyze.add_commands(commands, _market_data)
     cli_backup.add_commands(commands)
@@ -221,7 +230,7 @@ def _one_line(message: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         raw = sys.argv[1:] if argv is None else argv
-        args = build_parser().parse_args(_attach_values(raw))
+        args = build_parser(raw[0] if raw else None).parse_args(_attach_values(raw))
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except DomainError as exc:

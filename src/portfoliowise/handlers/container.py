@@ -17,7 +17,9 @@ from dependency_injector import containers, providers
 from portfoliowise.adapters.clock import SystemClock, UuidGenerator
 from portfoliowise.application.analysis import AnalysisPorts
 from portfoliowise.application.audit_trail import AuditTrail
+from portfoliowise.application.ledger_commands import LedgerPorts
 from portfoliowise.application.market_queries import MarketQueries
+from portfoliowise.application.performance_queries import PerformanceQueries
 from portfoliowise.application.portfolio_commands import PortfolioPorts
 from portfoliowise.application.portfolio_queries import PortfolioQueries
 from portfoliowise.domain.ports import Clock
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from portfoliowise.adapters.dynamodb import TableNames
     from portfoliowise.adapters.sqlite import SqliteStores
     from portfoliowise.application.auth import AuthService, SessionAuthenticator
+    from portfoliowise.application.ledger_commands import LedgerFile, LedgerReader
     from portfoliowise.application.market_service import MarketService
     from portfoliowise.application.portfolio_io import PortfolioFormats
     from portfoliowise.application.scheduled_jobs import CacheWarmer
@@ -239,6 +242,17 @@ def _formats() -> PortfolioFormats:
     return PortfolioFiles()
 
 
+def _read_ledger(data: bytes, **options: Any) -> LedgerFile:
+    """`adapters.ledger_files.read_ledger`, imported on the first import of a file."""
+    from portfoliowise.adapters.ledger_files import read_ledger
+
+    return read_ledger(data, **options)
+
+
+def _ledger_reader() -> LedgerReader:
+    return _read_ledger
+
+
 def _web_app_documents() -> WebAppDocuments:
     from portfoliowise.adapters.web_app_document import WebAppDocuments as Documents
 
@@ -391,6 +405,18 @@ class Container(containers.DeclarativeContainer):
         PortfolioQueries, repository=portfolios, market=market, clock=clock, signals=signals
     )
     portfolio_formats = providers.Singleton(_formats)
+    # Activities live beside their portfolio: every portfolio store is also the ledger.
+    ledger_ports = providers.Factory(
+        LedgerPorts,
+        portfolio=portfolio_ports,
+        ledger=portfolios,
+        reader=providers.Callable(_ledger_reader),
+    )
+    # Daily closes from `market`: the live chain locally; in the portfolio function the
+    # Cache table only, which has no history (its reports say the closes are unavailable).
+    performance_queries = providers.Factory(
+        PerformanceQueries, repository=portfolios, ledger=portfolios, history=market, clock=clock
+    )
     web_app_documents = providers.Singleton(_web_app_documents)
     audit_trail = providers.Factory(AuditTrail, log=audit_log, portfolios=portfolios, clock=clock)
     market_queries = providers.Factory(MarketQueries, market=market, clock=clock)

@@ -501,45 +501,54 @@ def _free_port() -> int:
 def test_serve_web_runs_the_app_and_the_api_on_one_port(tmp_path: Path) -> None:
     site = build_site(tmp_path)
     port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "portfoliowise.handlers.cli",
-            "serve",
-            "--demo",
-            "--dev-login",
-            "--no-scheduler",
-            "--web",
-            str(site),
-            "--port",
-            str(port),
-            "--data-dir",
-            str(tmp_path / "data"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **OFFLINE},
-    )
-    try:
-        client = Served(port, site, io.StringIO())
-        deadline = time.monotonic() + 60
-        while True:
+    log_path = tmp_path / "serve.log"
+    # A file, not a pipe: a pipe nobody reads fills up and blocks the server's logging.
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "portfoliowise.handlers.cli",
+                "serve",
+                "--demo",
+                "--dev-login",
+                "--no-scheduler",
+                "--web",
+                str(site),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **OFFLINE},
+        )
+        try:
+            client = Served(port, site, io.StringIO())
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if client.request("GET", "/api-proxy/health").status == 200:
+                        break
+                except OSError:
+                    pass
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "serve --web did not start"
+                time.sleep(0.1)
+            assert client.request("GET", "/").body == INDEX
+            assert client.request("GET", "/dashboard").body == INDEX
+            assert client.request("GET", "/health").json() == {"status": "ok"}
+        finally:
+            process.send_signal(signal.SIGINT)
             try:
-                if client.request("GET", "/api-proxy/health").status == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "serve --web did not start"
-            time.sleep(0.1)
-        assert client.request("GET", "/").body == INDEX
-        assert client.request("GET", "/dashboard").body == INDEX
-        assert client.request("GET", "/health").json() == {"status": "ok"}
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-    output = process.stdout.read() if process.stdout else ""
+                code = process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                raise
+        assert code == 0, log_path.read_text()
+    output = log_path.read_text()
     assert f"web app: http://127.0.0.1:{port}/ from {site}" in output
     assert "Traceback" not in output

@@ -5,10 +5,19 @@ Item: `date`, `timestampUserId` (= `AuditEntry.sort_key`), `userId`, `action`,
 `resource`, `changes` (map), `ip`, `userAgent`, `eventId`, `timestamp` (UTC ISO-8601 with
 microseconds) and `ttl` (epoch seconds of `AuditEntry.expires_at`, rounded up).
 Reads go through a GSI, so they are eventually consistent (entries show up within about a
-second of their write)."""
+second of their write).
+
+A change with more entries than its transaction has room for (a transaction holds 100
+items), or with an entry too large for one item (the creation of a 10,000-holding
+portfolio records every holding), stores them as *groups*: items keyed like their first
+entry, with `group` (B: the entries as a gzip-compressed JSON list, at most `GROUP_BYTES`
+compressed), so that one change is still one transaction; `for_user` reads a group back
+as its entries."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,6 +28,7 @@ from portfoliowise.adapters.dynamodb.codec import (
     Item,
     epoch_exact,
     from_item,
+    to_bytes,
     to_item,
     to_json_value,
     ttl_seconds,
@@ -60,10 +70,73 @@ def audit_item(entry: AuditEntry) -> Item:
     )
 
 
+GROUP_BYTES = 300_000
+ENTRY_BYTES = 300_000
+_RAW_GROUP_BYTES = 2_000_000
+
+
 def audit_entry_from_item(item: Mapping[str, Any]) -> AuditEntry:
     data = from_item(item)
     data["changes"] = to_json_value(data.get("changes") or {})
     return AuditEntry.from_json(data)
+
+
+def audit_entries_from_item(item: Mapping[str, Any]) -> list[AuditEntry]:
+    """The entry of an item, or the entries of a group."""
+    group = item.get("group")
+    if group is None:
+        return [audit_entry_from_item(item)]
+    text = gzip.decompress(to_bytes(from_item({"g": group})["g"])).decode("utf-8")
+    return [AuditEntry.from_json(entry) for entry in json.loads(text)]
+
+
+def audit_puts(
+    table: str, entries: Sequence[AuditEntry], room: int
+) -> list[TransactWriteItemTypeDef]:
+    """The transaction items writing `entries` in at most `room` items: one item each when
+    they fit, else groups of at most `GROUP_BYTES` (see the module docstring); `[]` with
+    too little room for the groups (the caller refuses the change)."""
+    texts = [json.dumps(e.to_json(), ensure_ascii=False, default=str) for e in entries]
+    if len(entries) <= room and all(len(t) <= ENTRY_BYTES for t in texts):
+        return [audit_put(table, entry) for entry in entries]
+    groups: list[list[int]] = [[]]
+    size = 0
+    for index, text in enumerate(texts):
+        if groups[-1] and size + len(text) > _RAW_GROUP_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(index)
+        size += len(text) + 1
+    packed = [blob for group in groups for blob in _packed(entries, texts, group)]
+    if len(packed) > room or any(len(blob) > GROUP_BYTES for _, blob in packed):
+        return []
+    return [_group_put(table, first, blob) for first, blob in packed]
+
+
+def _packed(
+    entries: Sequence[AuditEntry], texts: Sequence[str], group: Sequence[int]
+) -> list[tuple[AuditEntry, bytes]]:
+    """(first entry, gzip of the JSON list) of `group`, halved until each fits."""
+    blob = gzip.compress(("[" + ",".join(texts[i] for i in group) + "]").encode(), mtime=0)
+    if len(blob) <= GROUP_BYTES or len(group) == 1:
+        return [(entries[group[0]], blob)]
+    half = len(group) // 2
+    return _packed(entries, texts, group[:half]) + _packed(entries, texts, group[half:])
+
+
+def _group_put(table: str, first: AuditEntry, blob: bytes) -> TransactWriteItemTypeDef:
+    item = audit_item(first)
+    item["group"] = value(blob)
+    item["action"] = value("audit.group")
+    item.pop("changes", None)
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": AUDIT_PK},
+        }
+    }
 
 
 MAX_KEY_ATTEMPTS = 8
@@ -159,9 +232,9 @@ class DynamoAuditLog:
             with translated(f"reading the audit trail of {user_id}"):
                 page = self._client.query(**request)
             for item in page.get("Items", []):
-                entry = audit_entry_from_item(item)
-                if since <= entry.timestamp <= until and now < entry.expires_at:
-                    entries.append(entry)
+                for entry in audit_entries_from_item(item):
+                    if since <= entry.timestamp <= until and now < entry.expires_at:
+                        entries.append(entry)
             last = page.get("LastEvaluatedKey")
             if not last:
                 break

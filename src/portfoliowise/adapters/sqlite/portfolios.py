@@ -4,7 +4,12 @@ exactly) beside its `version` and `updatedAt`. Every write is one `BEGIN IMMEDIA
 transaction with its audit entries, and a change is conditional on the version it was
 read at (`UPDATE ... WHERE version = ?`). `totalValue` and `valuedAt` keep the latest
 valuation (`record_valuation`, which changes neither `version` nor `updatedAt`); a change
-sets them back to NULL."""
+sets them back to NULL.
+
+Activities (migration 6) are rows of `Activity` (`userId`, `portfolioId`, `activityId`,
+`day`, the document as JSON), never inside the portfolio's document; `ActivityBatch`
+records each import applied (`batchId`). `commit` changes the portfolio, its activities and
+its batches in the same transaction, so an import of 100,000 activities is all or nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from typing import NoReturn
 from portfoliowise.adapters.sqlite.audit import insert_audit_entries
 from portfoliowise.adapters.sqlite.codec import dump_json, load_json, utc_text
 from portfoliowise.adapters.sqlite.database import SqliteDatabase
+from portfoliowise.domain.activities import Activity, ActivityChange, activity_from_json
 from portfoliowise.domain.audit import AuditEntry
 from portfoliowise.domain.errors import ConflictError, CurrencyMismatchError, NotFoundError
 from portfoliowise.domain.money import Money
@@ -147,8 +153,24 @@ class SqlitePortfolioRepository:
         portfolio.version = new_version
 
     def save(self, portfolio: Portfolio, audit: Sequence[AuditEntry]) -> None:
-        """Store a change read at `portfolio.version` (a deleted portfolio is removed),
-        with its audit entries."""
+        """Store a change read at `portfolio.version` (a deleted portfolio is removed,
+        with its activities), with its audit entries."""
+        self.commit(portfolio, audit, ActivityChange())
+
+    def activities(self, user_id: str, portfolio_id: str) -> list[Activity]:
+        with self._db.reading() as conn:
+            if _stored_version(conn, user_id, portfolio_id) is None:
+                raise NotFoundError(f"portfolio {portfolio_id} not found")
+            rows = conn.execute(
+                f"SELECT document FROM Activity WHERE {_KEY}", (user_id, portfolio_id)
+            ).fetchall()
+        found = [activity_from_json(load_json(row[0])) for row in rows]
+        return sorted(found, key=Activity.sort_key)
+
+    def commit(
+        self, portfolio: Portfolio, audit: Sequence[AuditEntry], change: ActivityChange
+    ) -> None:
+        """`save` and the activities of `change`, in one transaction."""
         key = (portfolio.user_id, portfolio.portfolio_id)
         read_at = portfolio.version
         with self._db.writing() as conn:
@@ -163,6 +185,11 @@ class SqlitePortfolioRepository:
                 )
             if cursor.rowcount != 1:
                 self._refuse(conn, portfolio)
+            if portfolio.deleted:
+                conn.execute(f"DELETE FROM Activity WHERE {_KEY}", key)
+                conn.execute(f"DELETE FROM ActivityBatch WHERE {_KEY}", key)
+            else:
+                _apply(conn, key, change)
             insert_audit_entries(conn, audit)
         portfolio.version = read_at + 1
 
@@ -198,3 +225,23 @@ class SqlitePortfolioRepository:
             f"portfolio {portfolio.portfolio_id} is at version {stored}, not {portfolio.version}",
             stored,
         )
+
+
+def _apply(conn: sqlite3.Connection, key: tuple[str, str], change: ActivityChange) -> None:
+    if change.batch_id is not None:
+        try:
+            conn.execute(
+                "INSERT INTO ActivityBatch (userId, portfolioId, batchId) VALUES (?, ?, ?)",
+                (*key, change.batch_id),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError(f"import {change.batch_id} is already applied", None) from exc
+    conn.executemany(
+        f"DELETE FROM Activity WHERE {_KEY} AND activityId = ?",
+        [(*key, activity_id) for activity_id in change.removed],
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO Activity (userId, portfolioId, activityId, day, document) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(*key, a.activity_id, a.day.isoformat(), dump_json(a.to_json())) for a in change.added],
+    )

@@ -21,7 +21,11 @@ Tables and indexes mirror the DynamoDB design (same key values and index names):
 - migration 4: `Portfolio.totalValue` (TEXT, exact, in the base currency) and `valuedAt`,
   the latest valuation (`record_valuation`), NULL until one is kept and after a change.
 - migration 5: `Session.profile` (BLOB, encrypted), `refreshHash`, `previousRefreshHash`
-  and `rotatedAt` (epoch microseconds): the profile and the refresh-token rotation."""
+  and `rotatedAt` (epoch microseconds): the profile and the refresh-token rotation.
+- `Activity` (`userId`, `portfolioId`, `activityId`), migration 6: one row per activity
+  (`day`, the document as JSON); `ActivityBatch` (`userId`, `portfolioId`, `batchId`): the
+  imports applied (DynamoDB keeps both in the Portfolio table, in the portfolio's own
+  partition `userId#portfolioId`)."""
 
 from __future__ import annotations
 
@@ -142,6 +146,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE Session ADD COLUMN refreshHash TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE Session ADD COLUMN previousRefreshHash TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE Session ADD COLUMN rotatedAt INTEGER",
+        ),
+    ),
+    Migration(
+        "activities",
+        (
+            """CREATE TABLE Activity (
+                userId TEXT NOT NULL,
+                portfolioId TEXT NOT NULL,
+                activityId TEXT NOT NULL,
+                day TEXT NOT NULL,
+                document TEXT NOT NULL,
+                PRIMARY KEY (userId, portfolioId, activityId)
+            )""",
+            """CREATE TABLE ActivityBatch (
+                userId TEXT NOT NULL,
+                portfolioId TEXT NOT NULL,
+                batchId TEXT NOT NULL,
+                PRIMARY KEY (userId, portfolioId, batchId)
+            )""",
         ),
     ),
 )

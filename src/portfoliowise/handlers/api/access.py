@@ -4,7 +4,9 @@ Every route needs a session unless it is marked `@public`: deny by default. The
 `RequestGuard` runs first in every route's middleware chain (ahead of Powertools' request
 validation), so that without a session the answer is 401 whatever was sent. Then the body:
 over the size limit → 413; a media type the route does not take (`@accepts`, default
-`application/json`) → 415; not UTF-8, or JSON nested deeper than 32 levels → 400."""
+`application/json`) → 415; not UTF-8, or JSON nested deeper than 32 levels → 400, except on
+a route that takes a file as bytes (`@accepts(..., raw=True)`: a Shift-JIS CSV is not
+UTF-8), whose reader decodes and checks it."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ USER_KEY: Final = "user_id"
 JSON: Final = "application/json"
 _PUBLIC: Final = "__portfoliowise_public__"
 _ACCEPTS: Final = "__portfoliowise_accepts__"
+_RAW: Final = "__portfoliowise_raw_body__"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,11 +59,15 @@ def public(func: F) -> F:
     return func
 
 
-def accepts(*media_types: str) -> Callable[[F], F]:
-    """The media types a route's body may have (default: `application/json` only)."""
+def accepts(*media_types: str, raw: bool = False) -> Callable[[F], F]:
+    """The media types a route's body may have (default: `application/json` only). With
+    `raw`, the body is a file the route reads as bytes (`body_bytes`) in any encoding: the
+    guard checks its size and media type only, the route's reader decodes and checks the
+    rest (an activities import: UTF-8 or Shift-JIS, JSON depth included)."""
 
     def mark(func: F) -> F:
         setattr(func, _ACCEPTS, frozenset(m.lower() for m in media_types))
+        setattr(func, _RAW, raw)
         return func
 
     return mark
@@ -87,7 +94,12 @@ def body_bytes(event: Any) -> bytes:
 
 
 def check_body(
-    event: Any, accepted: Iterable[str], max_bytes: int, *, has_body: bool = True
+    event: Any,
+    accepted: Iterable[str],
+    max_bytes: int,
+    *,
+    has_body: bool = True,
+    decode: bool = True,
 ) -> None:
     raw = body_bytes(event)
     if len(raw) > max_bytes:
@@ -100,6 +112,8 @@ def check_body(
         raise UnsupportedMediaType(
             f"send the body as {' or '.join(sorted(allowed))}, not {kind[:60] or 'untyped'}"
         )
+    if not decode:
+        return  # a file the route reads as bytes (`accepts(..., raw=True)`)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -148,7 +162,11 @@ class RequestGuard(BaseMiddlewareHandler):  # type: ignore[type-arg]
             app.context[USER_KEY] = user
         accepted = getattr(func, _ACCEPTS, frozenset({JSON}))
         check_body(
-            event, accepted, self._max_body_bytes, has_body=method in ("POST", "PUT", "PATCH")
+            event,
+            accepted,
+            self._max_body_bytes,
+            has_body=method in ("POST", "PUT", "PATCH"),
+            decode=not getattr(func, _RAW, False),
         )
         if self._validation is not None:
             result: Response[Any] = self._validation(app, next_middleware)

@@ -32,6 +32,7 @@ from portfoliowise.handlers.api.errors import register_error_handlers
 from portfoliowise.handlers.api.routers import (
     analysis,
     auth,
+    ledger,
     market,
     portfolio,
     web_app,
@@ -47,6 +48,7 @@ API_VERSION: Final = "1.0.0"
 ROUTERS: Final[dict[str, Router]] = {
     "auth": auth.router,
     "portfolio": portfolio.router,
+    "ledger": ledger.router,
     "market": market.router,
     "analysis": analysis.router,
     "web_app": web_app.router,
@@ -55,6 +57,7 @@ ROUTERS: Final[dict[str, Router]] = {
 ALL_ROUTERS: Final = (
     "auth",
     "portfolio",
+    "ledger",
     "market",
     "analysis",
     "web_app",
@@ -192,6 +195,16 @@ def openapi_document(app: APIGatewayRestResolver) -> str:
                 "text/csv": {"schema": {"type": "string"}},
             },
         }
+    activities = doc.get("paths", {}).get("/portfolios/{portfolio_id}/activities/import", {})
+    if "post" in activities:  # the file itself: UTF-8, or Shift-JIS as octet-stream
+        activities["post"]["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
     return json.dumps(doc, ensure_ascii=False)
 
 
@@ -200,8 +213,8 @@ def build_app(
     *,
     include: Iterable[str] = ALL_ROUTERS,
 ) -> ApiResolver:
-    """The resolver over the routers named in `include` (`auth`, `portfolio`, `market`,
-    `analysis`, `web_app`), their dependencies pointed at `container`'s use cases. The dev
+    """The resolver over the routers named in `include` (`auth`, `portfolio`, `ledger`,
+    `market`, `analysis`, `web_app`), their dependencies pointed at `container`'s use cases. The dev
     login route is included where the settings allow it (never inside Lambda)."""
     settings = container.settings()
     app = ApiResolver(
@@ -220,6 +233,8 @@ def build_app(
             deps.portfolio_ports: lambda: container.portfolio_ports(),
             deps.portfolio_queries: lambda: container.portfolio_queries(),
             deps.portfolio_formats: lambda: container.portfolio_formats(),
+            deps.ledger_ports: lambda: container.ledger_ports(),
+            deps.performance_queries: lambda: container.performance_queries(),
             deps.web_app_documents: lambda: container.web_app_documents(),
             deps.audit_trail: lambda: container.audit_trail(),
             deps.market_queries: lambda: container.market_queries(),

@@ -11,7 +11,9 @@ from aws_lambda_powertools.event_handler.request import Request
 from portfoliowise.application.analysis import AnalysisPorts
 from portfoliowise.application.audit_trail import AuditTrail
 from portfoliowise.application.auth import AuthService
+from portfoliowise.application.ledger_commands import LedgerPorts
 from portfoliowise.application.market_queries import MarketQueries
+from portfoliowise.application.performance_queries import PerformanceQueries
 from portfoliowise.application.portfolio_commands import PortfolioPorts
 from portfoliowise.application.portfolio_io import PortfolioFormats
 from portfoliowise.application.portfolio_queries import PortfolioQueries
@@ -40,6 +42,15 @@ def portfolio_queries() -> PortfolioQueries:
 
 def portfolio_formats() -> PortfolioFormats:
     raise _missing("portfolio_formats")
+
+
+def ledger_ports() -> LedgerPorts:
+    """The activities' use cases (`application.ledger_commands`)."""
+    raise _missing("ledger_ports")
+
+
+def performance_queries() -> PerformanceQueries:
+    raise _missing("performance_queries")
 
 
 def web_app_documents() -> WebAppDocuments:

@@ -79,6 +79,13 @@ class PortfolioOut(Out):
         description="A client's own fields (the existing web app's target list, exchange "
         "rate...) as JSON text, kept as sent; present when there are some",
     )
+    holdingsSource: str | None = Field(
+        default=None,
+        description="`activities` when the holdings follow the portfolio's activities (a "
+        "ledger-based portfolio; `PUT /portfolios/{id}/ledger`); absent: `holdings`, "
+        "entered as they are",
+    )
+    costBasis: str | None = Field(default=None, description="`fifo` when set so; absent: `average`")
 
 
 class PortfolioFile(PortfolioOut):
@@ -526,6 +533,152 @@ class AnalysisJobOut(Out):
     expiresAt: datetime
     result: AnalysisReportOut | None
     error: str | None
+
+
+class ActivityOut(Out):
+    """One activity of a portfolio's ledger: every field, decimals as strings."""
+
+    id: str
+    type: str = Field(
+        description="buy, sell, dividend, interest, fee, tax, split, deposit or withdrawal"
+    )
+    date: str = Field(description="YYYY-MM-DD")
+    currency: str
+    symbol: str | None
+    quantity: DecimalText = Field(description="A trade's shares (fund units); a split's ratio")
+    unitPrice: DecimalText = Field(description="Per share; per 10,000 units for a fund")
+    amount: DecimalText = Field(description="Income, charge, deposit or withdrawal")
+    fees: DecimalText
+    taxes: DecimalText
+    fxRate: DecimalText | None = Field(
+        description="1 unit of `currency` in the portfolio's base currency, as settled"
+    )
+    note: str | None
+
+
+class ActivityPageOut(Out):
+    portfolioId: str
+    version: int
+    holdingsSource: str = Field(description="holdings or activities")
+    costBasis: str = Field(description="average or fifo")
+    total: int = Field(description="The portfolio's activities, all pages")
+    activities: list[ActivityOut]
+    nextCursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class ActivitiesChangedOut(Out):
+    portfolioId: str
+    version: int = Field(description="The portfolio's version after the change (also ETag)")
+    holdingsSource: str
+    activities: list[ActivityOut] = Field(description="The activities added")
+
+
+class RejectedRowOut(Out):
+    line: int = Field(description="1-based, as a spreadsheet or an editor shows it")
+    reason: str
+    code: str
+
+
+class ActivitiesImportOut(Out):
+    portfolioId: str
+    version: int
+    holdingsSource: str
+    batchId: str = Field(
+        description="sha256 of the portfolio id, the read options and the file: importing "
+        "the same file again adds nothing"
+    )
+    sha256: str = Field(description="The file's")
+    format: str
+    encoding: str
+    rows: int = Field(description="Data rows (CSV) or items (JSON) read")
+    imported: int
+    duplicates: int = Field(description="The file's activities the portfolio already had")
+    alreadyImported: bool
+    rejectedCount: int
+    rejected: list[RejectedRowOut] = Field(
+        description="partial mode: the rows not imported (the first 1,000)"
+    )
+
+
+class PerformanceRangeOut(Out):
+    label: str
+    start: str
+    end: str
+    base: str = Field(description="The day before `start`: returns are measured from its close")
+
+
+class HoldingPerformanceOut(Out):
+    symbol: str
+    currency: str
+    quantity: DecimalText
+    price: DecimalText | None
+    value: DecimalText | None
+    cost: DecimalText | None
+    unrealized: DecimalText | None
+    realized: DecimalText | None
+    income: DecimalText | None
+    priceEffect: DecimalText | None
+    currencyEffect: DecimalText | None
+    filled: int
+    unknown: int
+
+
+class SeriesPointOut(Out):
+    date: str
+    value: DecimalText | None = Field(description="End of day; null when unknown")
+    flow: DecimalText | None
+    invested: DecimalText | None
+
+
+class MissingHistoryOut(Out):
+    symbol: str = Field(description="A symbol or an FX pair (USD-JPY)")
+    reason: str = Field(description="source_unavailable, not_found, unknown_symbol...")
+
+
+class PerformanceOut(Out):
+    """Amounts in `currency`, rounded to its minor unit; returns as fractions with ten
+    decimals (0.0123 = 1.23 %)."""
+
+    portfolioId: str
+    basis: str = Field(
+        description="activities, or holdings: a holdings-only portfolio without activities, "
+        "its current holdings taken as held through the range (invested, cost, unrealized "
+        "and xirr are then null)"
+    )
+    asOf: str
+    range: PerformanceRangeOut
+    currency: str
+    method: str
+    flowBasis: str
+    value: DecimalText | None
+    startValue: DecimalText | None
+    invested: DecimalText | None
+    netFlows: DecimalText | None
+    gain: DecimalText | None
+    income: DecimalText | None
+    fees: DecimalText | None
+    taxes: DecimalText | None
+    realized: DecimalText | None
+    unrealized: DecimalText | None
+    twr: DecimalText | None = Field(description="Time-weighted return over the range")
+    xirr: DecimalText | None = Field(description="Money-weighted annual rate; null when none")
+    priceEffect: DecimalText | None
+    currencyEffect: DecimalText | None
+    cashCurrencyEffect: DecimalText | None
+    holdings: list[HoldingPerformanceOut]
+    cash: dict[str, DecimalText]
+    filled: dict[str, int] = Field(
+        description="Values carried from an earlier day: total, per symbol"
+    )
+    unknown: dict[str, int] = Field(
+        description="`days` without a value, and per symbol or FX pair the days it had none"
+    )
+    unavailable: list[MissingHistoryOut] = Field(
+        description="Daily histories that could not be read: their days are unknown"
+    )
+    series: list[SeriesPointOut] | None = Field(
+        default=None, description="The daily values (series=true only)"
+    )
 
 
 ERROR_DESCRIPTIONS: Final = {
