@@ -5,12 +5,15 @@
   each to its function: auth routes and the existing web app's /config/client, /v1/subscription/*
   and /drive/* -> auth; /market/*, /api/market-data, /api/price-history -> market;
   `POST /portfolios/{id}/analysis`, `GET /analysis/{jobId}` -> analysis; the web app's
-  /api/portfolio, the other /portfolios/**, /health and /openapi.json -> portfolio. Stage
+  /api/portfolio, the other /portfolios/** (activities, their import, the ledger settings
+  and the performance report included), /health and /openapi.json -> portfolio. Stage
   throttling (and a tighter throttle on starting an AI analysis), access logs (JSON) to a
   log group kept 7 days (seed 5), X-Ray tracing, CORS for the configured origins with
-  credentials.
-- Routes of DESIGN.md without code yet are not deployed: `/portfolios/{id}/activities`,
-  `/portfolios/{id}/performance` and `POST /client-logs` come with the issues that build them.
+  credentials. `application/octet-stream` is a binary media type: an activities file in
+  any encoding (a broker's Shift-JIS CSV) reaches the function as sent (base64 in the
+  event), never re-encoded as text.
+- Routes of DESIGN.md without code yet are not deployed: `POST /client-logs` comes with the
+  issue that builds it.
 - CloudFront: the static bucket as default origin through origin access control; the API as
   second origin. Only the market-data paths are cached (public prices, keyed by the query
   string, never by cookie); every other API path is not cached and gets the viewer's
@@ -73,6 +76,11 @@ ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("/portfolios/{id}/simulate", ("POST",), "portfolio"),
     ("/portfolios/{id}/export", ("GET",), "portfolio"),
     ("/portfolios/{id}/audit", ("GET",), "portfolio"),
+    ("/portfolios/{id}/activities", ("GET", "POST"), "portfolio"),
+    ("/portfolios/{id}/activities/import", ("POST",), "portfolio"),
+    ("/portfolios/{id}/activities/{activityId}", ("DELETE",), "portfolio"),
+    ("/portfolios/{id}/ledger", ("PUT",), "portfolio"),
+    ("/portfolios/{id}/performance", ("GET",), "portfolio"),
     ("/portfolios/{id}/analysis", ("POST",), "analysis"),
     ("/analysis/{jobId}", ("GET",), "analysis"),
     ("/health", ("GET",), "portfolio"),
@@ -131,6 +139,12 @@ class Api(Construct):
             rest_api_name=settings.name("api"),
             description="PortfolioWise HTTP API (DESIGN.md)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Every type: API Gateway decides by the client's first Accept value whether a
+            # base64 body from Lambda goes out as bytes, and browsers send several. That is
+            # how gzip answers (`compress=True` routes, for portfolios of thousands of
+            # holdings that would pass Lambda's 6 MB) and CP932 uploads pass; requests then
+            # reach the functions base64-encoded, which the request guard decodes.
+            binary_media_types=["*/*"],
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=cdk.RemovalPolicy.DESTROY,
             default_cors_preflight_options=apigw.CorsOptions(
