@@ -169,3 +169,40 @@ def test_a_tampered_object_with_a_matching_checksum_still_fails_on_its_owner() -
     blobs.put("daily/2026-11-28/manifest.json", json.dumps(manifest).encode())
     with pytest.raises(BackupCorrupt, match="contents do not match"):
         backup.plan_restore(_repo(), blobs, "2026-11-28")
+
+
+def test_activities_are_backed_up_and_restored_with_their_portfolio() -> None:
+    from decimal import Decimal
+
+    from portfoliowise.domain.activities import Activity, ActivityChange, ActivityType
+    from portfoliowise.domain.money import USD
+
+    repo = _repo(("u1", "a"))
+    portfolio = repo.get("u1", "a")
+    activities = tuple(
+        Activity(
+            activity_id=f"a{n}",
+            type=ActivityType.BUY,
+            day=date(2024, 1, 1 + n),
+            currency=USD,
+            symbol="VTI",
+            quantity=Decimal("1.25"),
+            unit_price=Decimal("250.5"),
+        )
+        for n in range(3)
+    )
+    repo.commit(portfolio, [], ActivityChange(added=activities))
+    blobs = InMemoryBlobStore()
+    backup.run_backup(repo, blobs, T0.date())
+
+    # lose one, add a stray: the restore brings back exactly the backup's
+    current = repo.get("u1", "a")
+    stray = Activity("x", ActivityType.DEPOSIT, date(2025, 1, 1), USD, amount=Decimal("5"))
+    repo.commit(current, [], ActivityChange(added=(stray,), removed=("a1",)))
+    plan = backup.plan_restore(repo, blobs, T0.date().isoformat())
+    assert plan.activities[("u1", "a")] == list(activities)
+    backup.restore(repo, plan, FixedClock(T0))
+    assert repo.activities("u1", "a") == list(activities)
+    # a rerun finds nothing more to do
+    backup.restore(repo, backup.plan_restore(repo, blobs, T0.date().isoformat()), FixedClock(T0))
+    assert repo.activities("u1", "a") == list(activities)

@@ -20,6 +20,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote, unquote
 
+from portfoliowise.domain.activities import Activity, ActivityChange, activity_from_json
 from portfoliowise.domain.audit import RequestContext, audit_entries
 from portfoliowise.domain.errors import BackupCorrupt, NotFoundError, OutOfRange, ValidationError
 from portfoliowise.domain.events import FieldChange, PortfolioRestored
@@ -120,7 +121,11 @@ def run_backup(
 ) -> BackupReport:
     by_user: dict[str, list[dict[str, Any]]] = {}
     for portfolio in repository.all_portfolios():
-        by_user.setdefault(portfolio.user_id, []).append(portfolio.to_json())
+        document: dict[str, Any] = dict(portfolio.to_json())
+        activities = repository.activities(portfolio.user_id, portfolio.portfolio_id)
+        if activities:  # kept beside the portfolio, never inside it: backed up with it
+            document["activities"] = [a.to_json() for a in activities]
+        by_user.setdefault(portfolio.user_id, []).append(document)
     objects: dict[str, bytes] = {}
     entries: list[dict[str, Any]] = []
     for user_id in sorted(by_user):
@@ -173,6 +178,7 @@ def run_backup(
 class VerifiedBackup:
     prefix: str
     portfolios: list[Portfolio]
+    activities: dict[tuple[str, str], list[Activity]] = field(default_factory=dict)
 
 
 def verify_backup(blobs: BlobStore, prefix: str) -> VerifiedBackup:
@@ -199,6 +205,7 @@ def verify_backup(blobs: BlobStore, prefix: str) -> VerifiedBackup:
     problems: list[str] = []
     refused: list[OutOfRange] = []
     portfolios: list[Portfolio] = []
+    activities: dict[tuple[str, str], list[Activity]] = {}
     for entry in listed:
         key = str(entry.get("key", ""))
         try:
@@ -214,6 +221,7 @@ def verify_backup(blobs: BlobStore, prefix: str) -> VerifiedBackup:
             documents = document["portfolios"]
             owners = [str(d["userId"]) for d in documents]
             found = _portfolios(documents, key, refused)
+            activities.update(_activities(documents, key, refused))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             problems.append(f"{key}: unreadable ({exc})")
             continue
@@ -238,7 +246,7 @@ def verify_backup(blobs: BlobStore, prefix: str) -> VerifiedBackup:
             first.limit,
             message=f"backup {prefix} holds a value outside the limits: {first}{more}",
         )
-    return VerifiedBackup(prefix, portfolios)
+    return VerifiedBackup(prefix, portfolios, activities)
 
 
 _REFUSED_SHOWN = 5
@@ -257,19 +265,41 @@ def _portfolios(documents: list[Any], key: str, refused: list[OutOfRange]) -> li
     return found
 
 
+def _activities(
+    documents: list[Any], key: str, refused: list[OutOfRange]
+) -> dict[tuple[str, str], list[Activity]]:
+    """The activities of each portfolio of one object, checked by the domain like the
+    portfolios (those outside the limits are added to `refused`)."""
+    found: dict[tuple[str, str], list[Activity]] = {}
+    for index, document in enumerate(documents):
+        items = document.get("activities") or []
+        if not isinstance(items, list):
+            raise ValueError(f"portfolios[{index}].activities is not a list")
+        kept: list[Activity] = []
+        for position, item in enumerate(items):
+            try:
+                kept.append(activity_from_json(item))
+            except OutOfRange as exc:
+                refused.append(exc.located(f"{key}: portfolios[{index}].activities[{position}]"))
+        if kept:
+            found[(str(document["userId"]), str(document["portfolioId"]))] = kept
+    return found
+
+
 @dataclass(slots=True)
 class RestorePlan:
     prefix: str
     portfolios: list[Portfolio]
     overwrites: list[str] = field(default_factory=list)  # userId/portfolioId already stored
     creates: list[str] = field(default_factory=list)
+    activities: dict[tuple[str, str], list[Activity]] = field(default_factory=dict)
 
 
 def plan_restore(repository: PortfolioRepository, blobs: BlobStore, label: str) -> RestorePlan:
     """Verify the backup named `label` and state what restoring it would overwrite.
     Portfolios stored but absent from the backup are left as they are."""
     backup = verify_backup(blobs, prefix_of(label))
-    plan = RestorePlan(backup.prefix, backup.portfolios)
+    plan = RestorePlan(backup.prefix, backup.portfolios, activities=backup.activities)
     for portfolio in backup.portfolios:
         name = f"{portfolio.user_id}/{portfolio.portfolio_id}"
         try:
@@ -302,5 +332,27 @@ def restore(
             changes=changes,
         )
         repository.restore(portfolio, audit_entries([event], context))
+        _restore_activities(repository, portfolio, plan.activities)
         progress(done, total)
     return total
+
+
+def _restore_activities(
+    repository: PortfolioRepository,
+    portfolio: Portfolio,
+    backed_up: dict[tuple[str, str], list[Activity]],
+) -> None:
+    """Make the portfolio's activities the backup's (a second commit after the snapshot's:
+    a restore stopped in between is completed by running it again)."""
+    wanted = backed_up.get((portfolio.user_id, portfolio.portfolio_id), [])
+    stored = repository.activities(portfolio.user_id, portfolio.portfolio_id)
+    if [a.to_json() for a in stored] == [
+        a.to_json() for a in sorted(wanted, key=Activity.sort_key)
+    ]:
+        return
+    kept = {a.activity_id for a in wanted}
+    change = ActivityChange(
+        added=tuple(wanted),
+        removed=tuple(a.activity_id for a in stored if a.activity_id not in kept),
+    )
+    repository.commit(portfolio, [], change)

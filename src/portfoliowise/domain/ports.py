@@ -75,6 +75,16 @@ class PortfolioRepository(Protocol):
         higher, so that a client holding the overwritten state gets a conflict."""
         ...
 
+    def activities(self, user_id: str, portfolio_id: str) -> list[Activity]:
+        """See `ActivityLedger` (every portfolio store keeps its portfolios' activities)."""
+        ...
+
+    def commit(
+        self, portfolio: Portfolio, audit: Sequence[AuditEntry], change: ActivityChange
+    ) -> None:
+        """See `ActivityLedger`."""
+        ...
+
 
 class ActivityLedger(Protocol):
     """A portfolio's activities, stored beside it (their own items or rows, never inside
