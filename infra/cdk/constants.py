@@ -173,6 +173,7 @@ PORTFOLIO_EVENT_TYPES = (
     "TargetsSet",
     "PortfolioDeleted",
     "PortfolioRestored",
+    "ActivitiesChanged",
 )
 # The analysis context (src/portfoliowise/domain/analysis_jobs.py): the analysis function
 # publishes `AnalysisRequested` when a user asks (`POST /portfolios/{id}/analysis`) and

@@ -9,9 +9,9 @@
   and the performance report included), /health and /openapi.json -> portfolio. Stage
   throttling (and a tighter throttle on starting an AI analysis), access logs (JSON) to a
   log group kept 7 days (seed 5), X-Ray tracing, CORS for the configured origins with
-  credentials. `application/octet-stream` is a binary media type: an activities file in
-  any encoding (a broker's Shift-JIS CSV) reaches the function as sent (base64 in the
-  event), never re-encoded as text.
+  credentials. Every media type is binary (`*/*`, see below): an activities file in any
+  encoding (a broker's Shift-JIS CSV) reaches the function as sent (base64 in the event),
+  never re-encoded as text.
 - Routes of DESIGN.md without code yet are not deployed: `POST /client-logs` comes with the
   issue that builds it.
 - CloudFront: the static bucket as default origin through origin access control; the API as

@@ -14,6 +14,10 @@ portfolio, read and saved whole as the app's document, with an optimistic versio
   another write slips in between. With no portfolio yet, any version creates it: there is nothing to
   conflict with (a portfolio deleted elsewhere comes back with the app's data rather than
   leaving the app in a conflict it cannot resolve).
+- Except one case: `None` never replaces a portfolio that has holdings with one that has
+  none. That is the app's empty state on a browser that has not synced yet (after a
+  reload the app saves before it has read the server's copy): a conflict, so the app asks
+  its user, instead of wiping the portfolio.
 - A save is a change like any other: one event per field, holding and target that
   changed, stored with their audit entries in one write, then published; a document that
   changes nothing writes nothing and keeps the version.
@@ -126,6 +130,11 @@ def save_web_app_portfolio(
             current = default_portfolio(ports.repository, user_id)
             if current is None:
                 return _create(ports, fresh, user_id, context)
+            if version is None and len(current) > 0 and not fresh.holdings:
+                raise ConflictError(
+                    "the stored portfolio has holdings and this one has none: load it first",
+                    current.version,
+                )
             return update_portfolio(
                 ports,
                 user_id=user_id,

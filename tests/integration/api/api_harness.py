@@ -3,7 +3,9 @@ resolver, with the container's providers overridden by in-memory fakes. No netwo
 
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -115,7 +117,12 @@ class LambdaContext:
 
 
 def load_event(name: str) -> dict[str, Any]:
+    """A recorded event without its `Accept-Encoding` (the tests read plain JSON; gzip
+    answers are tested with the header sent on purpose: test_large_answers)."""
     data: dict[str, Any] = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    for field in ("headers", "multiValueHeaders"):
+        for key in [k for k in data.get(field) or {} if k.lower() == "accept-encoding"]:
+            del data[field][key]
     return data
 
 
@@ -168,13 +175,25 @@ def make_event(
     return event
 
 
+def decoded_body(response: Mapping[str, Any], headers: Mapping[str, str]) -> str:
+    """The body as a client reads it: base64 decoded, gunzipped when `Content-Encoding:
+    gzip` (the recorded events accept gzip, as browsers do)."""
+    raw = response.get("body") or ""
+    if not response.get("isBase64Encoded"):
+        return str(raw)
+    data = base64.b64decode(raw)
+    if any(k.lower() == "content-encoding" and v == "gzip" for k, v in headers.items()):
+        data = gzip.decompress(data)
+    return data.decode("utf-8")
+
+
 def call(app: Any, name: str, **changes: Any) -> tuple[int, dict[str, Any], Any]:
     """Resolve an adjusted recorded event: (status, headers, parsed JSON body or text)."""
     response: dict[str, Any] = app.resolve(make_event(name, **changes), LambdaContext())
     headers = dict(response.get("headers") or {})
     for key, values in (response.get("multiValueHeaders") or {}).items():
         headers.setdefault(key, values[-1])
-    text = response.get("body") or ""
+    text = decoded_body(response, headers)
     try:
         body: Any = json.loads(text) if text else None
     except json.JSONDecodeError:

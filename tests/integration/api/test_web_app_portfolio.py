@@ -338,6 +338,23 @@ def test_version_null_overwrites_what_is_stored(app: Any, container: Container) 
     }
 
 
+def test_version_null_never_wipes_holdings_with_an_empty_document(app: Any) -> None:
+    """A browser that has not synced yet (after a reload the app saves before reading the
+    server's copy: its ServerSyncInitializer runs before the token is refreshed) sends its
+    empty state with `version: null`: a conflict the app shows, not a wiped portfolio."""
+    saved(app)
+    empty = app_body()
+    empty["currentAssets"] = []
+    empty["targetPortfolio"] = []
+    empty["version"] = None
+    status, body = put(app, empty)
+    assert status == 409
+    assert body["error"]["code"] == "VERSION_CONFLICT"
+    assert body["error"]["details"] == {"serverVersion": 1}
+    _, current, _ = get(app)
+    assert len(current["data"]["currentAssets"]) == len(app_body()["currentAssets"])
+
+
 def test_any_version_creates_the_portfolio_of_a_user_without_one(app: Any) -> None:
     body = app_body()
     body["version"] = 7  # a device that synced a portfolio since deleted

@@ -3,6 +3,7 @@ Gateway proxy event the local server builds, so schemathesis can call the API in
 
 from __future__ import annotations
 
+import gzip
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -44,6 +45,10 @@ def wsgi_app(resolve: Resolve) -> Callable[..., Iterable[bytes]]:
         answer = resolve(event, LocalContext(aws_request_id=request_id))
         pairs = response_headers(answer)
         payload = response_body(answer)
+        if any(k.lower() == "content-encoding" and v == "gzip" for k, v in pairs):
+            # what an HTTP client does with a gzip answer (the WSGI test client does not)
+            payload = gzip.decompress(payload)
+            pairs = [(k, v) for k, v in pairs if k.lower() != "content-encoding"]
         status = int(answer["statusCode"])
         start_response(f"{status} X", pairs)
         return [payload]
