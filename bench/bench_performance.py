@@ -11,6 +11,7 @@ activities. Targets: under 1 second on one core and under 200 MB. Run with `make
 from __future__ import annotations
 
 import random
+import resource
 import statistics
 import sys
 import time
@@ -248,6 +249,15 @@ def main() -> int:
     print(
         f"growth: {slope:.0f} µs of CPU per activity beyond the market data's "
         f"{first_cpu - slope * first / 1e6:.3f} s (linear in activities, closes and days)"
+    )
+    # The whole process (interpreter, the 10 years of closes, every ledger and report
+    # built above) against the portfolio function's memory: what Lambda would see.
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    whole = rss < TARGET_MB
+    failed |= not whole
+    print(
+        f"process peak RSS with the inputs: {rss:.0f} MB (target {TARGET_MB:.0f} MB: "
+        f"{'yes' if whole else 'NO'}; the portfolio function has 256 MB)"
     )
     return 1 if failed else 0
 
