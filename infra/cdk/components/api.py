@@ -3,10 +3,11 @@
 - REST API (API Gateway, Lambda proxy integration), one resource per route of the code (the
   routes of `docs/openapi.json`, which is generated from the code; a test compares them),
   each to its function: auth routes and the existing web app's /config/client, /v1/subscription/*
-  and /drive/* -> auth; /market/*, /api/market-data, /api/price-history -> market;
+  and /drive/* -> auth; /market/*, /api/market-data, /api/price-history and
+  `GET /portfolios/{id}/performance` (it needs years of daily closes) -> market;
   `POST /portfolios/{id}/analysis`, `GET /analysis/{jobId}` -> analysis; the web app's
-  /api/portfolio, the other /portfolios/** (activities, their import, the ledger settings
-  and the performance report included), /health and /openapi.json -> portfolio. Stage
+  /api/portfolio, the other /portfolios/** (activities, their import and the ledger
+  settings included), /health and /openapi.json -> portfolio. Stage
   throttling (and a tighter throttle on starting an AI analysis), access logs (JSON) to a
   log group kept 7 days (seed 5), X-Ray tracing, CORS for the configured origins with
   credentials. Every media type is binary (`*/*`, see below): an activities file in any
@@ -80,7 +81,7 @@ ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("/portfolios/{id}/activities/import", ("POST",), "portfolio"),
     ("/portfolios/{id}/activities/{activityId}", ("DELETE",), "portfolio"),
     ("/portfolios/{id}/ledger", ("PUT",), "portfolio"),
-    ("/portfolios/{id}/performance", ("GET",), "portfolio"),
+    ("/portfolios/{id}/performance", ("GET",), "market"),
     ("/portfolios/{id}/analysis", ("POST",), "analysis"),
     ("/analysis/{jobId}", ("GET",), "analysis"),
     ("/health", ("GET",), "portfolio"),

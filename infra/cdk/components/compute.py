@@ -8,9 +8,10 @@ when they were not built.
 
 Roles (seed section 3, narrowed to what the code does; no wildcard action anywhere):
 - market: Cache table read/write (+ its key); outbound HTTPS to the quote sources; the
-  Session table read and the session-signing key, to authenticate its one signed-in route
-  (the existing web app's `GET /api/price-history`: a session cookie, or an access token
-  signed with that key).
+  Session table read and the session-signing key, to authenticate its signed-in routes
+  (the existing web app's `GET /api/price-history` and `GET /portfolios/{id}/performance`:
+  a session cookie, or an access token signed with that key); the Portfolio table read
+  (GetItem, Query) for the performance report.
 - auth: Session table read/write, the session-token KMS key (envelope encryption of Google's
   tokens), the Google client secret and the session-signing key.
 - portfolio: Portfolio + Audit tables read/write (one transaction), Cache table read
@@ -195,6 +196,8 @@ class Compute(Construct):
         )
         self._tables(market, [tables["cache"]], DDB_READ + DDB_WRITE, data.data_key)
         self._tables(market, [tables["session"]], DDB_READ_ITEMS, data.data_key)
+        # the performance report: the portfolio and its activities (its own partition)
+        self._tables(market, [tables["portfolio"]], DDB_READ_ITEMS, data.data_key)
         self._secrets(market, [secrets.session_signing_key], secrets.secrets_key)
 
         auth = self._function(

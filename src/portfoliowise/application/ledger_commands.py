@@ -66,7 +66,7 @@ from portfoliowise.domain.errors import (
 from portfoliowise.domain.instruments import parse_symbol
 from portfoliowise.domain.ledger import FxHistory, Ledger, MissingActivityRateError, replay
 from portfoliowise.domain.limits import check_count
-from portfoliowise.domain.money import Currency
+from portfoliowise.domain.money import Currency, Money
 from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.ports import ActivityLedger
 
@@ -313,11 +313,27 @@ def replayed(portfolio: Portfolio, activities: Sequence[Activity]) -> Ledger:
         return replay(activities, base_currency=base, method=portfolio.cost_basis)
 
 
+def _tidy(value: Decimal) -> Decimal:
+    """The same number without trailing zeros (`315000.00` -> `315000`), never in
+    exponent notation."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
 def follow_ledger(portfolio: Portfolio, ledger: Ledger, at: datetime) -> None:
     """Make the portfolio's holdings the ledger's open positions: quantity and cost basis
-    from the ledger, the other fields kept from the holding replaced. Every holding
-    added, changed or removed is recorded as such (and so audited)."""
-    wanted = {holding.symbol: holding for holding in ledger.holdings()}
+    from the ledger (without trailing zeros), the other fields kept from the holding
+    replaced. Every holding added, changed or removed is recorded as such (and so
+    audited)."""
+    wanted = {}
+    for holding in ledger.holdings():
+        cost = holding.cost_basis
+        wanted[holding.symbol] = replace(
+            holding,
+            quantity=_tidy(holding.quantity),
+            cost_basis=None if cost is None else Money(_tidy(cost.amount), cost.currency),
+        )
     for held in portfolio.holdings:
         if held.symbol not in wanted:
             portfolio.remove_holding(held.symbol, at=at)

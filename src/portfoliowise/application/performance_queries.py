@@ -101,6 +101,10 @@ class PortfolioPerformance:
             "asOf": self.as_of.isoformat(),
         }
         data.update(self.report.to_json(series=series))
+        for key in ("twr", "xirr"):  # a zero return quantized is `0E-10`: plain decimals
+            value = data.get(key)
+            if isinstance(value, str):
+                data[key] = format(Decimal(value), "f")
         data["unavailable"] = [{"symbol": m.symbol, "reason": m.reason} for m in self.unavailable]
         if self.basis is Basis.HOLDINGS:
             for key in ("invested", "unrealized", "xirr"):

@@ -33,15 +33,16 @@ def auth_function(container: Container) -> ApiResolver:
 
 def portfolio_function(container: Container) -> ApiResolver:
     """Valuations price from the Cache table (warmed by the scheduled job and the market
-    function): this function makes no outbound market call and never loads yfinance. Its
-    performance reports read daily history from the same service, which has no history
-    source here: their closes are reported unavailable (`application.performance_queries`)."""
+    function): this function makes no outbound market call and never loads yfinance. The
+    performance report, which needs years of daily closes, is the market function's."""
     container.market.override(container.cached_market)
     return build_app(container, include=("portfolio", "ledger", "web_app_portfolio"))
 
 
 def market_function(container: Container) -> ApiResolver:
-    return build_app(container, include=("market",))
+    """Quotes and history from the live chain, and the performance report over them (it
+    reads the portfolio and its activities from the Portfolio table)."""
+    return build_app(container, include=("market", "performance"))
 
 
 def analysis_function(container: Container) -> ApiResolver:

@@ -412,8 +412,7 @@ class Container(containers.DeclarativeContainer):
         ledger=portfolios,
         reader=providers.Callable(_ledger_reader),
     )
-    # Daily closes from `market`: the live chain locally; in the portfolio function the
-    # Cache table only, which has no history (its reports say the closes are unavailable).
+    # Daily closes from `market`: the live chain (the market function serves the report).
     performance_queries = providers.Factory(
         PerformanceQueries, repository=portfolios, ledger=portfolios, history=market, clock=clock
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -30,7 +30,6 @@ from portfoliowise.application.ledger_commands import (
     import_activities,
     list_activities,
 )
-from portfoliowise.application.performance_queries import PerformanceQueries
 from portfoliowise.domain.activities import Activity
 from portfoliowise.domain.audit import RequestContext
 from portfoliowise.domain.errors import ValidationError
@@ -52,7 +51,6 @@ from portfoliowise.handlers.api.schemas import (
     ActivitiesChangedOut,
     ActivitiesImportOut,
     ActivityPageOut,
-    PerformanceOut,
     PortfolioOut,
     errors,
     no_content,
@@ -71,7 +69,6 @@ router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves it unann
 User = Annotated[str, Depends(deps.current_user)]
 Context = Annotated[RequestContext, Depends(deps.request_context)]
 Ports = Annotated[LedgerPorts, Depends(deps.ledger_ports)]
-Performance = Annotated[PerformanceQueries, Depends(deps.performance_queries)]
 
 _VERSION_DOC = "The version comes from `If-Match` or the body; a stale one is a 409."
 
@@ -186,6 +183,7 @@ def _draft(item: ActivityIn) -> ActivityDraft:
     f"{lc.DEFAULT_LIMIT}); `nextCursor` continues.",
     tags=[TAG],
     responses={200: ok(ActivityPageOut), **errors(401, 404)},
+    compress=True,  # gzip when accepted (1,000 activities are about 300 KB)
 )
 def activities(
     portfolio_id: str,
@@ -386,31 +384,3 @@ def ledger_settings(
         expected_version=expected,
     )
     return _with_etag(portfolio)
-
-
-@router.get(
-    "/portfolios/<portfolio_id>/performance",
-    summary="Returns (TWR, XIRR), gain, income, fees, taxes and P/L over a range",
-    description="`range` 1D, WTD, MTD, YTD, 1Y, 5Y or MAX (default), or `from`/`to` "
-    "(YYYY-MM-DD, either may be left out) for a custom range. `currency` JPY or USD "
-    "(default the portfolio's). `series=true` adds the daily values. Closes and rates "
-    "come from the market's daily history; a day without one is `unknown`, a history "
-    "that could not be read is listed in `unavailable`: nothing is invented.",
-    tags=[TAG],
-    responses={200: ok(PerformanceOut), **errors(401, 404, 503)},
-)
-def performance(
-    portfolio_id: str,
-    user: User,
-    queries: Performance,
-    range: Annotated[str | None, Query(max_length=40)] = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
-    currency: Annotated[str | None, Query(pattern="^(JPY|USD|jpy|usd)$")] = None,
-    series: bool = False,
-) -> Response[str]:
-    result = queries.report(
-        user, portfolio_id, period=range, start=start, end=end, currency=currency
-    )
-    body: dict[str, Any] = result.to_json(series=series)
-    return _json(body)

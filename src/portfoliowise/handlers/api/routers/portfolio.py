@@ -206,7 +206,6 @@ def import_portfolio(
 @router.get(
     "/portfolios/<portfolio_id>",
     compress=True,  # gzip when accepted (a 10,000-holding answer is about 8 MB)
-
     summary="One portfolio",
     tags=[TAG],
     responses={200: ok(PortfolioOut), **errors(401, 404)},
@@ -277,7 +276,6 @@ def delete(
 @router.get(
     "/portfolios/<portfolio_id>/valuation",
     compress=True,  # gzip when accepted (a 10,000-holding answer is about 8 MB)
-
     summary="Per-holding and total values, weights, P/L and unpriced holdings",
     tags=[TAG],
     responses={200: ok(ValuationOut), **errors(401, 404, 503)},
@@ -292,7 +290,6 @@ def valuation(
 @router.get(
     "/portfolios/<portfolio_id>/allocation",
     compress=True,  # gzip when accepted (a 10,000-holding answer is about 8 MB)
-
     summary="Allocation by holding, asset class, currency, market, sector or region; "
     "drift against the targets",
     tags=[TAG],
@@ -344,7 +341,6 @@ def simulate_plan(
 @router.get(
     "/portfolios/<portfolio_id>/audit",
     compress=True,  # gzip when accepted (a 10,000-holding answer is about 8 MB)
-
     summary="The owner's audit trail of this portfolio",
     description=f"Every entry about the portfolio (holdings, targets, settings, restore, "
     f"delete). `since`/`until` are ISO 8601 times with a zone; the default is the last "
@@ -388,7 +384,6 @@ def audit(
 @router.get(
     "/portfolios/<portfolio_id>/export",
     compress=True,  # gzip when accepted (a 10,000-holding answer is about 8 MB)
-
     summary="Export a portfolio as this project's JSON or as CSV",
     tags=[TAG],
     responses={
