@@ -46,7 +46,12 @@ from portfoliowise.handlers.api.models import (
     Symbol,
     Text,
 )
-from portfoliowise.handlers.api.routers.portfolio import _json, _version, _with_etag
+from portfoliowise.handlers.api.routers.portfolio import (
+    _json,
+    _required_version,
+    _version,
+    _with_etag,
+)
 from portfoliowise.handlers.api.schemas import (
     ActivitiesChangedOut,
     ActivitiesImportOut,
@@ -371,9 +376,7 @@ def ledger_settings(
     ports: Ports,
     context: Context,
 ) -> Response[str]:
-    expected = _version(request.headers.get("If-Match"), body.version)
-    if expected is None:
-        raise ValidationError("give the version you read (If-Match or `version`)")
+    expected = _required_version(request.headers.get("If-Match"), body.version)
     portfolio = change_ledger_settings(
         ports,
         user_id=user,

@@ -124,6 +124,14 @@ def _version(if_match: str | None, body_version: int | None) -> int | None:
     return version
 
 
+def _required_version(if_match: str | None, body_version: int | None) -> int:
+    """`_version`, which a replacing write must give."""
+    expected = _version(if_match, body_version)
+    if expected is None:
+        raise ValidationError("give the version you read (If-Match or `version`)")
+    return expected
+
+
 def _instant(value: str | None, what: str) -> datetime | None:
     """An ISO 8601 time with a zone; the range rules are the use case's."""
     if value is None or not value.strip():
@@ -230,9 +238,7 @@ def replace(
     ports: Ports,
     context: Context,
 ) -> Response[str]:
-    expected = _version(request.headers.get("If-Match"), body.version)
-    if expected is None:
-        raise ValidationError("give the version you read (If-Match or `version`)")
+    expected = _required_version(request.headers.get("If-Match"), body.version)
     desired = Portfolio(
         user_id=user,
         portfolio_id=portfolio_id,
