@@ -338,9 +338,9 @@ class _Connection:
         self._began = 0.0  # when the current request's first byte arrived (perf_counter)
 
     def serve(self) -> None:
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pending, closed = b"", False
-        with contextlib.suppress(_Gone, OSError):
+        with contextlib.suppress(_Gone, OSError):  # the client left, or the server stops
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             while not self._server.closing:
                 conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
                 if pending:
@@ -550,6 +550,9 @@ class _Server(socketserver.ThreadingTCPServer):
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
+        except Exception:
+            if not self.closing:  # while stopping, a connection's end is no error
+                raise
         finally:
             self._slots.release()
 
@@ -564,7 +567,8 @@ class _Server(socketserver.ThreadingTCPServer):
                 self._open.discard(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        log.exception("the connection from %s failed", client_address[0])
+        if not self.closing:  # while stopping, connections are cut on purpose
+            log.exception("the connection from %s failed", client_address[0])
 
     def close_connections(self) -> None:
         """Wake every connection's thread: each sees the end of its input and closes."""

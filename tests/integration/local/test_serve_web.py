@@ -543,7 +543,7 @@ def test_serve_web_runs_the_app_and_the_api_on_one_port(tmp_path: Path) -> None:
         finally:
             process.send_signal(signal.SIGINT)
             try:
-                code = process.wait(timeout=20)
+                code = process.wait(timeout=60)  # a loaded machine is slow to stop
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

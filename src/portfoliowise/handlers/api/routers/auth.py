@@ -19,7 +19,7 @@ client writes."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -53,8 +53,26 @@ UNKNOWN_CLIENT = "unknown"
 _SESSION_MAX_AGE = int(SESSION_TTL.total_seconds())
 
 
+class _Hidden:
+    """What a model of this router shows for each value when printed."""
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
+_HIDDEN = _Hidden()
+
+
 class _CamelModel(BaseModel):
+    """Sign-in bodies and answers carry codes, tokens and e-mail addresses: their `repr` (and
+    `str`) names the fields only, so that no log line prints them (Powertools' resolver logs
+    the validated body at DEBUG)."""
+
     model_config = ConfigDict(populate_by_name=True, extra="forbid", str_strip_whitespace=True)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, _ in super().__repr_args__():
+            yield name, _HIDDEN
 
 
 class GoogleSignInRequest(_CamelModel):
