@@ -8,6 +8,8 @@ comes first; compute, API, alarms and cost follow in their own section.
 
 from __future__ import annotations
 
+from portfoliowise.handlers import metric_names
+
 # --------------------------------------------------------------------------------------
 # Foundation: regions, network, data, storage, secrets, events, DR
 # --------------------------------------------------------------------------------------
@@ -314,7 +316,7 @@ WAF_COMMON_RULE_NAME = "AWSManagedRulesCommonRuleSet"
 WAF_RATE_RULE_NAME = "RateLimitPerClient"
 
 # -- Monitoring (seed §5) -----------------------------------------------------------------------
-METRICS_NAMESPACE = "PortfolioWise"  # custom metrics, Embedded Metric Format
+METRICS_NAMESPACE = metric_names.NAMESPACE  # custom metrics, Embedded Metric Format
 ALERT_TOPIC_NAMES = ("critical-alerts", "warning-alerts", "info-notifications")
 CUSTOM_LOG_GROUP_NAME = "/custom/application"
 CUSTOM_LOG_RETENTION_DAYS = 14  # seed §5: /custom/application 14d
@@ -340,16 +342,18 @@ INFO_LARGE_PORTFOLIO_CHANGE_PERCENT = 10
 INFO_UNUSUAL_ACTIVITY_WRITES_PER_HOUR = 100
 
 # Custom metrics the code emits (EMF, namespace METRICS_NAMESPACE, dimension "service" = the
-# function's POWERTOOLS_SERVICE_NAME unless noted).
-METRIC_CACHE_HITS = "CacheHits"  # market: a quote served from the cache table (Count)
-METRIC_CACHE_MISSES = "CacheMisses"  # market: a quote fetched from a source (Count)
-METRIC_SIGN_UPS = "SignUps"  # auth: first sign-in of a new user (Count)
-METRIC_SIGN_INS = "SignIns"  # auth: successful sign-in (Count) -> active users
-METRIC_AUTH_FAILURES = "AuthFailures"  # auth: rejected sign-in or session (Count)
-METRIC_LARGE_PORTFOLIO_CHANGES = "LargePortfolioChanges"  # portfolio: Count
-METRIC_UNUSUAL_ACTIVITY = "UnusualActivity"  # portfolio/auth: Count
-METRIC_PORTFOLIO_WRITES = "PortfolioWrites"  # portfolio: create/update/delete (Count)
-METRIC_PORTFOLIO_VALUE_JPY = "PortfolioValueJPY"  # portfolio: valuation total in JPY (None)
-METRIC_API_REQUESTS = "ApiRequests"  # every API function: one per request (Count) -> API usage
-METRIC_SOURCE_FAILURES = "SourceFailures"  # market: a source failed (Count), dim "source"
-EMF_SERVICE_DIMENSION = "service"
+# function's POWERTOOLS_SERVICE_NAME): named once, in the product's catalog
+# (src/portfoliowise/handlers/metric_names.py, which says which function emits each); these
+# are aliases of its names.
+METRIC_CACHE_HITS = metric_names.CACHE_HITS
+METRIC_CACHE_MISSES = metric_names.CACHE_MISSES
+METRIC_SIGN_UPS = metric_names.SIGN_UPS
+METRIC_SIGN_INS = metric_names.SIGN_INS
+METRIC_AUTH_FAILURES = metric_names.AUTH_FAILURES
+METRIC_LARGE_PORTFOLIO_CHANGES = metric_names.LARGE_PORTFOLIO_CHANGES
+METRIC_UNUSUAL_ACTIVITY = metric_names.UNUSUAL_ACTIVITY
+METRIC_PORTFOLIO_WRITES = metric_names.PORTFOLIO_WRITES
+METRIC_PORTFOLIO_VALUE_JPY = metric_names.PORTFOLIO_VALUE_JPY
+METRIC_API_REQUESTS = metric_names.API_REQUESTS
+METRIC_SOURCE_FAILURES = metric_names.SOURCE_FAILURES
+EMF_SERVICE_DIMENSION = metric_names.SERVICE_DIMENSION

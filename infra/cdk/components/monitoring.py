@@ -22,7 +22,9 @@ Alarms and their thresholds (constants.py, "Monitoring"):
 
 The application emits these metrics in Embedded Metric Format (Powertools Metrics) in the
 namespace `PortfolioWise` with the dimension `service` = its POWERTOOLS_SERVICE_NAME
-(`portfoliowise-<function>`); see the METRIC_* constants for names and units.
+(`portfoliowise-<function>`); their names, dimensions and emitting functions are named once in
+`portfoliowise.handlers.metric_names`, read here (tests/infra/test_metric_wiring.py checks
+that every metric read here is emitted and every metric emitted is on a dashboard).
 
 Dashboards: operations (functions, API, alarms, dead-letter queues), business (users,
 portfolios, API usage, cache hit rate), security (auth failures, unusual activity, WAF
@@ -61,6 +63,7 @@ from infra.cdk.components.refs import (
     DeadLetterQueueRefs,
 )
 from infra.cdk.config import Settings
+from portfoliowise.handlers import metric_names
 
 FIVE_MINUTES = cdk.Duration.minutes(5)
 ONE_MINUTE = cdk.Duration.seconds(C.ALARM_PERIOD_SECONDS)
@@ -93,12 +96,12 @@ REPORT_LINE_PATTERN = logs.FilterPattern.space_delimited(
 
 def service(function: str) -> str:
     """The EMF `service` dimension of a function (its POWERTOOLS_SERVICE_NAME)."""
-    return f"portfoliowise-{function}"
+    return metric_names.service(function)
 
 
 def memory_metric_name(function: str) -> str:
     """Metric of the memory alarm, extracted from the function's REPORT lines (MB)."""
-    return f"MaxMemoryUsedMB-{function}"
+    return metric_names.max_memory_used(function)
 
 
 class Monitoring(Construct):
@@ -535,7 +538,7 @@ class Monitoring(Construct):
                         width=12,
                         left=[
                             self._app_metric(C.METRIC_API_REQUESTS, name, "Sum")
-                            for name in C.LAMBDA_API_FUNCTION_NAMES
+                            for name in metric_names.API_FUNCTIONS
                         ],
                     ),
                     cloudwatch.GraphWidget(
@@ -587,10 +590,7 @@ class Monitoring(Construct):
                     cloudwatch.GraphWidget(
                         title="Suspicious activity",
                         width=12,
-                        left=[
-                            self._app_metric(C.METRIC_UNUSUAL_ACTIVITY, "portfolio", "Sum"),
-                            self._app_metric(C.METRIC_UNUSUAL_ACTIVITY, "auth", "Sum"),
-                        ],
+                        left=[self._app_metric(C.METRIC_UNUSUAL_ACTIVITY, "portfolio", "Sum")],
                     ),
                 ],
                 [

@@ -33,4 +33,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = app.resolve(event, context)
     telemetry.count_request(metrics, event, response)
     telemetry.count_portfolio_write(metrics, event, response)
+    telemetry.count_portfolio_value(metrics, event, response)
     return response
