@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run example test lint bench assets synth cost clean
+.PHONY: setup run example test lint bench assets synth synth-app cost clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -43,11 +43,24 @@ bench: setup
 assets: setup
 	$(BIN)/python -m infra.cdk.build_assets
 
-synth: assets
+# The CDK CLI (aws-cdk from npm, pinned in infra/cdk/package.json and its lockfile) runs the
+# app through cdk.json, as `cdk deploy` will; `synth-app` runs the app module alone (no Node).
+CDK_DIR := infra/cdk
+CDK := $(CDK_DIR)/node_modules/.bin/cdk
+CDK_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_CLI_TELEMETRY=true
+
+$(CDK): $(CDK_DIR)/package.json $(CDK_DIR)/package-lock.json
+	cd $(CDK_DIR) && npm ci --no-audit --no-fund
+	touch $(CDK)
+
+synth: assets $(CDK)
+	cd $(CDK_DIR) && $(CDK_ENV) node_modules/.bin/cdk synth --quiet --no-notices $(CDK_ARGS)
+
+synth-app: assets
 	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python -m infra.cdk.app
 
 cost: setup
 	$(BIN)/python -m infra.cdk.cost
 
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache infra/cdk/build infra/cdk/cdk.out
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache infra/cdk/build infra/cdk/cdk.out infra/cdk/node_modules

@@ -13,7 +13,7 @@ Run it one of two ways:
 Settings come from CDK context (see config.py; the CLI passes `cdk.json`'s context and every
 `-c key=value` in `CDK_CONTEXT_JSON`).
 
-Stacks: `PortfolioWise[-<stage>]` in the primary region (default ap-northeast-1) and, with
+Stacks: `PortfolioWise[-<stage>]` in the primary region (default us-west-2, the seed's) and, with
 `-c dr=true`, `PortfolioWise[-<stage>]-DrRegion` in us-east-1 (deployed first: it holds the
 keys and the bucket the primary stack replicates into; see DR.md). With
 `-c standby=true -c region=us-east-1`: `PortfolioWise[-<stage>]-Standby`, the standby

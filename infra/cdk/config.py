@@ -4,13 +4,17 @@
 |----------------------|------------------|------------------------------------------------------|
 | `stage`              | `prod`           | deployment name; `prod` resources carry the bare     |
 |                      |                  | `portfoliowise` prefix (the code's default names)    |
-| `region`             | `ap-northeast-1` | primary region (the seed draws us-west-2)            |
+| `region`             | `us-west-2`      | primary region (seed §1; any region of               |
+|                      |                  | `constants.AZ_SUFFIXES`, e.g. `ap-northeast-1`)      |
 | `natMode`            | `single`         | `per-az` (seed §2), `single` or `none`, see below    |
-| `interfaceEndpoints` | `false`          | interface endpoints for KMS, Secrets Manager,        |
-|                      |                  | EventBridge and SNS in the data subnets              |
+| `interfaceEndpoints` | `false`          | interface endpoints (constants.                      |
+|                      |                  | INTERFACE_ENDPOINT_SERVICES) in the data subnets;    |
+|                      |                  | always on with `natMode=none`                        |
 | `dr`                 | `false`          | us-east-1 replicas, backup replication, failover     |
 | `standby`            | `false`          | the DR-region deployment: imports the replica tables,|
 |                      |                  | keys and backups bucket instead of creating them     |
+| `standbySecretArns`  | —                | with `standby`: the replica secrets' complete ARNs,  |
+|                      |                  | `{"google-client-secret": "arn:…", …}` (DR.md)       |
 | `domainName`         | —                | with `dr`: Route 53 failover records for             |
 | `hostedZoneId`       | —                | `api.<domainName>` in this hosted zone               |
 | `drStandbyApiHost`   | —                | with `dr` + domain: the standby API's host name      |
@@ -18,13 +22,17 @@
 | `allowedOrigins`     | `[]`             | CORS origins of the single-page app (list or "a,b")  |
 
 NAT mode, the trade-off: the seed draws one NAT gateway per AZ (`per-az`): highest
-availability of outbound internet, but three gateways cost about $135/month in Tokyo before
-any traffic, several times the seed's $25/month total. `single` (the default) keeps every
-function able to reach Google, OpenAI and the market sources for about a third of that; if
-its AZ fails, only outbound internet calls fail (DynamoDB and S3 use gateway endpoints in
-every AZ). `none` has no NAT gateway: in-VPC functions reach DynamoDB and S3 only (plus the
-interface endpoints if enabled), so the functions that call the internet must run outside
-the VPC (`NetworkRefs.private_subnets_have_internet` is False).
+availability of outbound internet, but three gateways cost about $99/month in us-west-2
+($135 in Tokyo) before any traffic, several times the seed's $25/month total (`make cost`).
+`single` (the default) keeps every function able to reach Google, OpenAI and the market
+sources for about a third of that; if its AZ fails, only outbound internet calls fail
+(DynamoDB and S3 use gateway endpoints in every AZ). `none` has no NAT gateway: in-VPC
+functions reach DynamoDB and S3 through the gateway endpoints and the other AWS APIs they
+call (X-Ray, Lambda, Secrets Manager, KMS, EventBridge, SNS, CloudWatch) through the
+interface endpoints, which `none` always creates; the functions that call the internet run
+outside the VPC
+(`NetworkRefs.private_subnets_have_internet` is False). tests/infra/test_vpc_reach.py checks
+that every in-VPC function has an endpoint for each service its IAM policy lets it call.
 """
 
 from __future__ import annotations
@@ -43,6 +51,16 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:\d{1,5})?$")
 _ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$"
+)
+
+# The secrets the functions read, by SecretRefs attribute: name `<prefix>/<value>`.
+SECRET_NAMES = {
+    "google_client_secret": "google-client-secret",
+    "openai_api_key": "openai-api-key",
+    "session_signing_key": "session-signing-key",
+}
 
 
 class SettingsError(ValueError):
@@ -65,6 +83,9 @@ class Settings:
     # Our Google OAuth client id (public; the ID token's audience). Without it the auth
     # function answers `POST /auth/google` with 401 "not configured".
     google_client_id: str | None = None
+    # With `standby`: the complete ARNs of the primary's replica secrets in the DR region, by
+    # name (SECRET_NAMES values); without, the standby creates secrets of its own.
+    standby_secret_arns: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -84,6 +105,20 @@ class Settings:
             )
         if self.region == c.DR_REGION and self.dr:
             raise SettingsError(f"dr: the primary region cannot be the DR region {c.DR_REGION}")
+        if self.standby_secret_arns:
+            arns = dict(self.standby_secret_arns)
+            if not self.standby:
+                raise SettingsError("standbySecretArns: only with standby=true")
+            if set(arns) != set(SECRET_NAMES.values()):
+                raise SettingsError(
+                    f"standbySecretArns: one ARN for each of {', '.join(SECRET_NAMES.values())}"
+                )
+            for name, arn in arns.items():
+                if not _SECRET_ARN.match(arn) or f":{c.DR_REGION}:" not in arn:
+                    raise SettingsError(
+                        f"standbySecretArns: {name}: {arn!r} is not the complete ARN of a "
+                        f"secret in {c.DR_REGION} (…:secret:<name>-<6 characters>)"
+                    )
         if self.nat_mode not in c.NAT_MODES:
             raise SettingsError(f"natMode {self.nat_mode!r}: one of {', '.join(c.NAT_MODES)}")
         if self.domain_name is not None and not _DOMAIN.match(self.domain_name):
@@ -118,6 +153,12 @@ class Settings:
         return [f"{self.region}{letter}" for letter in c.AZ_SUFFIXES[self.region][: c.AZ_COUNT]]
 
     @property
+    def creates_interface_endpoints(self) -> bool:
+        """Interface endpoints are created when asked for, and always with NAT mode `none`
+        (the in-VPC functions reach the AWS APIs besides DynamoDB and S3 only through them)."""
+        return self.interface_endpoints or self.nat_mode == c.NAT_MODE_NONE
+
+    @property
     def failover_enabled(self) -> bool:
         return self.dr and self.domain_name is not None
 
@@ -141,6 +182,7 @@ class Settings:
             alarm_email=_text(node, "alarmEmail"),
             allowed_origins=_origins(node.try_get_context("allowedOrigins")),
             google_client_id=_text(node, "googleClientId"),
+            standby_secret_arns=_secret_arns(node.try_get_context("standbySecretArns")),
         )
 
 
@@ -180,3 +222,19 @@ def _origins(value: Any) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return tuple(value)
     raise SettingsError(f"allowedOrigins: expected a list of origins, got {value!r}")
+
+
+def _secret_arns(value: Any) -> tuple[tuple[str, str], ...]:
+    """`{"name": "arn", ...}` as JSON or as a JSON string (`-c standbySecretArns='{...}'`)."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"standbySecretArns: {exc}") from exc
+    if isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        return tuple(sorted(value.items()))
+    raise SettingsError(f"standbySecretArns: expected an object of name: ARN, got {value!r}")

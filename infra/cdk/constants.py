@@ -14,10 +14,10 @@ from portfoliowise.handlers import metric_names
 # Foundation: regions, network, data, storage, secrets, events, DR
 # --------------------------------------------------------------------------------------
 
-# Regions. The seed draws us-west-2 as the primary region (seed §1, §6); the product serves
-# Japanese and US investors and the team deploys to Tokyo, so the primary region is a setting
-# (context `region`) defaulting to ap-northeast-1. The DR region is the seed's (seed §6).
-DEFAULT_PRIMARY_REGION = "ap-northeast-1"
+# Regions. The seed draws us-west-2 as the primary region (seed §1, §6), the default; the
+# product serves Japanese and US investors, so the primary region stays a setting (context
+# `region`, e.g. ap-northeast-1). The DR region is the seed's (seed §6).
+DEFAULT_PRIMARY_REGION = "us-west-2"
 DR_REGION = "us-east-1"
 
 # Resource names: the bus is `portfoliowise` (DESIGN.md "Events"); the tables default to the
@@ -57,10 +57,24 @@ NAT_MODE_SINGLE = "single"
 NAT_MODE_NONE = "none"
 NAT_MODES = (NAT_MODE_PER_AZ, NAT_MODE_SINGLE, NAT_MODE_NONE)
 DEFAULT_NAT_MODE = NAT_MODE_SINGLE
-# Interface endpoints (seed §2 "VPC Endpoint SG: inbound 443 from Lambda"), created only when
-# the `interfaceEndpoints` setting is on: the AWS APIs the in-VPC functions call besides
-# DynamoDB and S3 (which have free gateway endpoints).
-INTERFACE_ENDPOINT_SERVICES = ("secretsmanager", "kms", "events", "sns")
+# Interface endpoints (seed §2 "VPC Endpoint SG: inbound 443 from Lambda"), created with NAT
+# mode `none` (always) or when the `interfaceEndpoints` setting is on: the AWS APIs the in-VPC
+# functions call besides DynamoDB and S3 (which have free gateway endpoints).
+INTERFACE_ENDPOINT_SERVICES = (
+    "secretsmanager",
+    "kms",
+    "events",
+    "sns",
+    "xray",
+    "lambda",
+    "monitoring",  # CloudWatch metrics (cloudwatch:* actions)
+    # CloudWatch Logs: a function's own log group is written by the Lambda service, but the
+    # portfolio function writes the client logs to `/custom/application` itself.
+    "logs",
+)
+# IAM action prefix -> endpoint service name, where they differ (tests/infra/test_vpc_reach.py).
+IAM_PREFIX_ENDPOINT_SERVICE = {"cloudwatch": "monitoring"}
+GATEWAY_ENDPOINT_SERVICES = ("dynamodb", "s3")
 FLOW_LOGS_PREFIX = "vpc-flow-logs/"  # ours: VPC flow logs go to the logs bucket
 
 # Data (seed §4; names, keys, GSIs and TTL attributes mirror

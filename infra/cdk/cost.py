@@ -1,6 +1,6 @@
 """The fixed monthly cost of a deployment, per NAT mode, next to the seed's $25/month.
 
-    python -m infra.cdk.cost [--dr] [--no-free-tier]
+    python -m infra.cdk.cost [--region REGION] [--dr] [--no-free-tier]
 
 "Fixed" means what the deployment costs with no user at all: hourly resources (NAT gateways,
 their public IPv4 addresses, interface endpoints), monthly resources (WAF WebACL and rules,
@@ -11,8 +11,10 @@ function's calls, WAF requests at the seed's ~1M requests/month). Usage-priced s
 budget is for (seed §7: Lambda $5, DynamoDB $8, S3 $3, network $5, other $4) and are not
 repeated here.
 
-Unit prices: AWS list prices for ap-northeast-1 (Tokyo) in USD, as published on the AWS
-pricing pages in 2025 (PRICES_AS_OF); they were not re-checked on the day of a deployment.
+Unit prices: AWS list prices in USD for the deployed region (`cdk.json`'s context `region`,
+us-west-2 as the seed draws it; `--region` prices another one of REGION_PRICES), as published
+on the AWS pricing pages in 2025 (PRICES_YEAR); they were not re-checked on the day of a
+deployment. NAT mode `none` includes the interface endpoints it always creates.
 CloudWatch's always-free tier (3 dashboards, 10 alarm metrics, 10 custom metrics) is applied
 unless `--no-free-tier`.
 """
@@ -20,21 +22,40 @@ unless `--no-free-tier`.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from infra.cdk import constants as C
 
-PRICES_AS_OF = "2025 (AWS list prices, ap-northeast-1, USD)"
+CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
+
+PRICES_YEAR = "2025"
 HOURS_PER_MONTH = 730
 
-# -- unit prices (ap-northeast-1) -----------------------------------------------------------
-NAT_GATEWAY_PER_HOUR = 0.062
-NAT_GATEWAY_PER_GB = 0.062
+
+@dataclass(frozen=True)
+class RegionPrices:
+    """The unit prices that differ by region (USD)."""
+
+    region: str
+    nat_gateway_per_hour: float
+    nat_gateway_per_gb: float
+    interface_endpoint_per_az_hour: float
+    interface_endpoint_per_gb: float = 0.01
+
+
+# AWS list prices per region (2025). US West (Oregon) and US East (N. Virginia) share them.
+REGION_PRICES: dict[str, RegionPrices] = {
+    "us-west-2": RegionPrices("us-west-2", 0.045, 0.045, 0.010),
+    "us-east-1": RegionPrices("us-east-1", 0.045, 0.045, 0.010),
+    "ap-northeast-1": RegionPrices("ap-northeast-1", 0.062, 0.062, 0.014),
+}
+
+# -- unit prices the same in these regions --------------------------------------------------
 PUBLIC_IPV4_PER_HOUR = 0.005  # every public IPv4 address, including a NAT gateway's EIP
-INTERFACE_ENDPOINT_PER_AZ_HOUR = 0.014
-INTERFACE_ENDPOINT_PER_GB = 0.01
 WAF_WEB_ACL_PER_MONTH = 5.00
 WAF_RULE_PER_MONTH = 1.00  # a managed rule group counts as one rule
 WAF_PER_MILLION_REQUESTS = 0.60
@@ -42,7 +63,7 @@ CLOUDWATCH_DASHBOARD_PER_MONTH = 3.00
 CLOUDWATCH_ALARM_METRIC_PER_MONTH = 0.10  # standard resolution, per metric in the alarm
 CLOUDWATCH_CUSTOM_METRIC_PER_MONTH = 0.30  # first 10,000 metrics
 KMS_KEY_PER_MONTH = 1.00  # customer-managed key (rotation included for symmetric keys)
-SECRET_PER_MONTH = 0.40
+SECRET_PER_MONTH = 0.40  # a replica secret is billed as a secret
 ROUTE53_HEALTH_CHECK_AWS_ENDPOINT = 0.50
 ROUTE53_HEALTH_CHECK_OPTIONAL_FEATURE = 1.00  # HTTPS is one optional feature
 FREE_DASHBOARDS = 3
@@ -68,10 +89,10 @@ ALARM_METRICS = len(C.LAMBDA_FUNCTION_NAMES) * (2 + 1 + 1) + 1 + 1 + 2 + 2 + 3
 # (Yahoo, Stooq, funds, Frankfurter), max memory per function.
 CUSTOM_METRICS = 2 + 3 + 2 + 3 + len(C.LAMBDA_API_FUNCTION_NAMES) + 4 + len(C.LAMBDA_FUNCTION_NAMES)
 # KMS keys: tables, buckets, secrets, session tokens (foundation), alert topics (monitoring);
-# with DR: the replica regions' table and bucket keys.
+# with DR: the DR region's table, bucket and secrets-replica keys.
 KMS_KEYS = 5
-KMS_KEYS_DR = 2
-SECRETS = 3  # Google client secret, OpenAI key, session-signing key
+KMS_KEYS_DR = 3
+SECRETS = 3  # Google client secret, OpenAI key, session-signing key (each replicated with DR)
 INTERFACE_ENDPOINTS = len(C.INTERFACE_ENDPOINT_SERVICES)
 INTERFACE_ENDPOINT_DATA_GB_PER_MONTH = 1.0  # assumption: API calls to KMS/Secrets/SNS/events
 
@@ -85,6 +106,7 @@ class LineItem:
 
 @dataclass(frozen=True)
 class Estimate:
+    region: str
     nat_mode: str
     interface_endpoints: bool
     dr: bool
@@ -96,7 +118,10 @@ class Estimate:
 
     @property
     def label(self) -> str:
-        return self.nat_mode + ("+endpoints" if self.interface_endpoints else "")
+        # `none` always has the interface endpoints (config.Settings.creates_interface_endpoints)
+        if self.interface_endpoints and self.nat_mode != C.NAT_MODE_NONE:
+            return self.nat_mode + "+endpoints"
+        return self.nat_mode
 
 
 def _billable(count: int, free: int, free_tier: bool) -> int:
@@ -106,6 +131,7 @@ def _billable(count: int, free: int, free_tier: bool) -> int:
 def estimate(
     nat_mode: str,
     *,
+    region: str = C.DEFAULT_PRIMARY_REGION,
     interface_endpoints: bool = False,
     dr: bool = False,
     free_tier: bool = True,
@@ -113,6 +139,11 @@ def estimate(
     """The fixed monthly cost of one configuration, item by item (USD, rounded to cents)."""
     if nat_mode not in NAT_GATEWAYS:
         raise ValueError(f"unknown NAT mode {nat_mode!r}")
+    if region not in REGION_PRICES:
+        raise ValueError(f"no prices for region {region!r}: one of {', '.join(REGION_PRICES)}")
+    prices = REGION_PRICES[region]
+    interface_endpoints = interface_endpoints or nat_mode == C.NAT_MODE_NONE
+    secrets = SECRETS * (2 if dr else 1)
     nats = NAT_GATEWAYS[nat_mode]
     dashboards = _billable(DASHBOARDS, FREE_DASHBOARDS, free_tier)
     alarms = _billable(ALARM_METRICS, FREE_ALARM_METRICS, free_tier)
@@ -122,8 +153,8 @@ def estimate(
     items = [
         LineItem(
             "NAT gateways (hours)",
-            nats * NAT_GATEWAY_PER_HOUR * HOURS_PER_MONTH,
-            f"{nats} x {NAT_GATEWAY_PER_HOUR}/h x {HOURS_PER_MONTH} h",
+            nats * prices.nat_gateway_per_hour * HOURS_PER_MONTH,
+            f"{nats} x {prices.nat_gateway_per_hour}/h x {HOURS_PER_MONTH} h",
         ),
         LineItem(
             "NAT public IPv4",
@@ -132,16 +163,18 @@ def estimate(
         ),
         LineItem(
             "NAT data (assumed)",
-            (NAT_DATA_GB_PER_MONTH * NAT_GATEWAY_PER_GB) if nats else 0.0,
-            f"{NAT_DATA_GB_PER_MONTH} GB x {NAT_GATEWAY_PER_GB}/GB",
+            (NAT_DATA_GB_PER_MONTH * prices.nat_gateway_per_gb) if nats else 0.0,
+            f"{NAT_DATA_GB_PER_MONTH} GB x {prices.nat_gateway_per_gb}/GB",
         ),
         LineItem(
             "Interface endpoints",
-            endpoints * C.AZ_COUNT * INTERFACE_ENDPOINT_PER_AZ_HOUR * HOURS_PER_MONTH
+            endpoints * C.AZ_COUNT * prices.interface_endpoint_per_az_hour * HOURS_PER_MONTH
             + (
-                INTERFACE_ENDPOINT_DATA_GB_PER_MONTH * INTERFACE_ENDPOINT_PER_GB if endpoints else 0
+                INTERFACE_ENDPOINT_DATA_GB_PER_MONTH * prices.interface_endpoint_per_gb
+                if endpoints
+                else 0
             ),
-            f"{endpoints} x {C.AZ_COUNT} AZ x {INTERFACE_ENDPOINT_PER_AZ_HOUR}/h",
+            f"{endpoints} x {C.AZ_COUNT} AZ x {prices.interface_endpoint_per_az_hour}/h",
         ),
         LineItem("Gateway endpoints (DynamoDB, S3)", 0.0, "free"),
         LineItem(
@@ -170,7 +203,11 @@ def estimate(
             f"{CUSTOM_METRICS} ({metrics} billable) x {CLOUDWATCH_CUSTOM_METRIC_PER_MONTH}",
         ),
         LineItem("KMS keys", keys * KMS_KEY_PER_MONTH, f"{keys} x {KMS_KEY_PER_MONTH}"),
-        LineItem("Secrets Manager", SECRETS * SECRET_PER_MONTH, f"{SECRETS} x {SECRET_PER_MONTH}"),
+        LineItem(
+            "Secrets Manager (+ DR replicas)",
+            secrets * SECRET_PER_MONTH,
+            f"{secrets} x {SECRET_PER_MONTH}",
+        ),
         LineItem(
             "Route 53 health check (DR)",
             (ROUTE53_HEALTH_CHECK_AWS_ENDPOINT + ROUTE53_HEALTH_CHECK_OPTIONAL_FEATURE)
@@ -180,23 +217,39 @@ def estimate(
         ),
     ]
     rounded = tuple(LineItem(i.name, round(i.usd, 2), i.basis) for i in items)
-    return Estimate(nat_mode, interface_endpoints, dr, rounded)
+    return Estimate(region, nat_mode, interface_endpoints, dr, rounded)
 
 
-def configurations(*, dr: bool = False, free_tier: bool = True) -> list[Estimate]:
-    """The three NAT modes, and `none` with the interface endpoints its in-VPC functions use."""
+def configurations(
+    *, region: str = C.DEFAULT_PRIMARY_REGION, dr: bool = False, free_tier: bool = True
+) -> list[Estimate]:
+    """The three NAT modes as deployed (`none` with the interface endpoints it creates)."""
     return [
-        estimate(C.NAT_MODE_PER_AZ, dr=dr, free_tier=free_tier),
-        estimate(C.NAT_MODE_SINGLE, dr=dr, free_tier=free_tier),
-        estimate(C.NAT_MODE_NONE, dr=dr, free_tier=free_tier),
-        estimate(C.NAT_MODE_NONE, interface_endpoints=True, dr=dr, free_tier=free_tier),
+        estimate(mode, region=region, dr=dr, free_tier=free_tier)
+        for mode in (C.NAT_MODE_PER_AZ, C.NAT_MODE_SINGLE, C.NAT_MODE_NONE)
     ]
+
+
+def deployed_region(cdk_json: Path = CDK_JSON) -> str:
+    """The region `cdk synth`/`cdk deploy` deploys to: `cdk.json`'s context `region`, else the
+    app's default (config.Settings)."""
+    try:
+        context = json.loads(cdk_json.read_text()).get("context", {})
+    except FileNotFoundError:
+        return C.DEFAULT_PRIMARY_REGION
+    region = context.get("region") or C.DEFAULT_PRIMARY_REGION
+    return str(region)
 
 
 def table(estimates: Sequence[Estimate]) -> str:
     width = 34
     header = f"{'fixed monthly cost (USD)':<{width}}" + "".join(f"{e.label:>16}" for e in estimates)
-    lines = [f"Unit prices: {PRICES_AS_OF}", header, "-" * len(header)]
+    region = estimates[0].region
+    lines = [
+        f"Unit prices: {PRICES_YEAR} (AWS list prices, {region}, USD)",
+        header,
+        "-" * len(header),
+    ]
     for index, item in enumerate(estimates[0].items):
         lines.append(
             f"{item.name:<{width}}" + "".join(f"{e.items[index].usd:>16.2f}" for e in estimates)
@@ -216,10 +269,16 @@ def table(estimates: Sequence[Estimate]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.cdk.cost", description=__doc__)
+    parser.add_argument(
+        "--region",
+        choices=sorted(REGION_PRICES),
+        help="price this region (default: the deployed one, cdk.json's context `region`)",
+    )
     parser.add_argument("--dr", action="store_true", help="with the DR options (context dr)")
     parser.add_argument("--no-free-tier", action="store_true", help="ignore CloudWatch's free tier")
     args = parser.parse_args(argv)
-    estimates = configurations(dr=args.dr, free_tier=not args.no_free_tier)
+    region = args.region or deployed_region()
+    estimates = configurations(region=region, dr=args.dr, free_tier=not args.no_free_tier)
     print(table(estimates))  # noqa: T201
     return 0
 

@@ -160,6 +160,24 @@ def test_a_whole_session_over_http(server: tuple[str, subprocess.Popen[str]]) ->
     assert http.get("/portfolios", headers=headers).status_code == 401
 
 
+def test_client_logs_and_the_local_metrics(server: tuple[str, subprocess.Popen[str]]) -> None:
+    url, _process = server
+    http = httpx.Client(base_url=url, timeout=10)
+    signed_in = http.post("/auth/dev-login", json={"email": "Bob@Example.com"})
+    session = signed_in.headers["set-cookie"].split(";", 1)[0]
+    headers = {"Cookie": session, "X-CSRF-Token": signed_in.json()["csrfToken"]}
+    entry = {"level": "error", "message": "boom", "url": f"{url}/", "timestamp": "2026-01-01"}
+    sent = http.post("/client-logs", json={"entries": [entry]}, headers=headers)
+    assert (sent.status_code, sent.json()) == (202, {"accepted": 1})
+    assert http.post("/client-logs", json={"entries": [entry]}).status_code == 401
+
+    metrics = http.get("/metrics")
+    assert metrics.status_code == 200
+    routes = metrics.json()["routes"]
+    assert routes["POST /client-logs"]["statuses"] == {"202": 1, "401": 1}
+    assert set(routes["GET /health"]["latencyMs"]) == {"p50", "p90", "p99", "max"}
+
+
 def test_ctrl_c_stops_the_server_cleanly(server: tuple[str, subprocess.Popen[str]]) -> None:
     url, process = server
     process.send_signal(signal.SIGINT)

@@ -6,7 +6,12 @@ from typing import Any
 
 from compute_harness import Synth, function_logical_ids, synth
 from infra.cdk import constants as C
-from infra.cdk.components.api import ANALYSIS_START_METHOD, ROUTES
+from infra.cdk.components.api import (
+    ANALYSIS_START_METHOD,
+    CACHED_API_PATHS,
+    ROUTES,
+    UNCACHED_API_PATHS,
+)
 
 
 def _paths(result: Synth) -> dict[str, str]:
@@ -65,21 +70,23 @@ def test_every_route_of_the_design_goes_to_its_function() -> None:
     assert routed == set(expected)
 
 
-# Routes of DESIGN.md with no code yet: not deployed until the issues that build them.
-NOT_YET_ROUTED = ("/client-logs",)
-
-
-def test_routes_without_code_are_not_deployed() -> None:
+def test_client_logs_go_to_the_portfolio_function_uncached() -> None:
     result = synth()
-    paths = set(_paths(result).values())
-    for path in NOT_YET_ROUTED:
-        assert path not in paths, path
-        assert all(route != path for route, _, _ in ROUTES), path
-    (distribution,) = result.resources("AWS::CloudFront::Distribution").values()
-    patterns = {
-        b["PathPattern"] for b in distribution["Properties"]["DistributionConfig"]["CacheBehaviors"]
+    methods = _methods(result)
+    props = methods[("/client-logs", "POST")]
+    assert function_logical_ids(result)["portfolio"] in repr(props["Integration"]["Uri"])
+    assert {key for key in methods if key[0] == "/client-logs" and key[1] != "OPTIONS"} == {
+        ("/client-logs", "POST")
     }
-    assert "/client-logs" not in patterns
+    (distribution,) = result.resources("AWS::CloudFront::Distribution").values()
+    behaviors = {
+        b["PathPattern"]: b
+        for b in distribution["Properties"]["DistributionConfig"]["CacheBehaviors"]
+    }
+    uncached = behaviors["/client-logs"]
+    assert uncached["CachePolicyId"] == behaviors["/health"]["CachePolicyId"]
+    assert "/client-logs" in UNCACHED_API_PATHS
+    assert "/client-logs" not in CACHED_API_PATHS
 
 
 def test_the_analysis_routes_go_to_the_analysis_function_only() -> None:

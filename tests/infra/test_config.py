@@ -20,7 +20,7 @@ def test_defaults() -> None:
     settings = _from({})
     assert settings == Settings()
     assert settings.nat_mode == c.NAT_MODE_SINGLE
-    assert settings.region == "ap-northeast-1"
+    assert settings.region == "us-west-2"  # seed §1
     assert settings.prefix == "portfoliowise"
     assert settings.name("cache") == "portfoliowise-cache"
     assert settings.ssm_root == "/portfoliowise/prod"

@@ -1,6 +1,10 @@
-"""The fixed monthly cost estimate: items add up, modes order, the output names its prices."""
+"""The fixed monthly cost estimate: items add up, modes order, the prices are the deployed
+region's, the output names its prices and shows the seed's $25/month beside each NAT mode."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 from compute_harness import synth
@@ -14,19 +18,45 @@ def test_items_add_up_to_the_total() -> None:
         assert all(item.usd >= 0 for item in estimate.items)
 
 
-def test_per_az_costs_more_than_single_more_than_none() -> None:
-    per_az, single, none = (cost.estimate(mode) for mode in cost.NAT_GATEWAYS)
-    assert per_az.total > single.total > none.total
+def test_per_az_costs_more_than_single() -> None:
+    per_az, single = (cost.estimate(mode) for mode in (C.NAT_MODE_PER_AZ, C.NAT_MODE_SINGLE))
+    assert per_az.total > single.total
 
 
-def test_nat_gateway_hours_at_the_tokyo_price() -> None:
-    items = {item.name: item.usd for item in cost.estimate(C.NAT_MODE_PER_AZ).items}
-    assert items["NAT gateways (hours)"] == pytest.approx(3 * 0.062 * 730, abs=0.01)
-    single = {item.name: item.usd for item in cost.estimate(C.NAT_MODE_SINGLE).items}
-    assert single["NAT gateways (hours)"] == pytest.approx(0.062 * 730, abs=0.01)
+def test_none_is_priced_with_the_interface_endpoints_it_creates() -> None:
     none = {item.name: item.usd for item in cost.estimate(C.NAT_MODE_NONE).items}
     assert none["NAT gateways (hours)"] == 0
     assert none["NAT data (assumed)"] == 0
+    assert none["Interface endpoints"] > 0
+
+
+@pytest.mark.parametrize(
+    ("region", "per_hour"), [("us-west-2", 0.045), ("us-east-1", 0.045), ("ap-northeast-1", 0.062)]
+)
+def test_nat_gateway_hours_at_the_region_price(region: str, per_hour: float) -> None:
+    per_az = cost.estimate(C.NAT_MODE_PER_AZ, region=region)
+    items = {item.name: item.usd for item in per_az.items}
+    assert items["NAT gateways (hours)"] == pytest.approx(3 * per_hour * 730, abs=0.01)
+    single = {item.name: item.usd for item in cost.estimate(C.NAT_MODE_SINGLE, region=region).items}
+    assert single["NAT gateways (hours)"] == pytest.approx(per_hour * 730, abs=0.01)
+
+
+def test_the_default_region_is_the_seed_region_and_cdk_json_agrees() -> None:
+    assert C.DEFAULT_PRIMARY_REGION == "us-west-2"
+    assert cost.deployed_region() == "us-west-2"
+    assert cost.estimate(C.NAT_MODE_SINGLE).region == "us-west-2"
+
+
+def test_the_deployed_region_is_read_from_cdk_json(tmp_path: Path) -> None:
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(json.dumps({"context": {"region": "ap-northeast-1"}}))
+    assert cost.deployed_region(cdk_json) == "ap-northeast-1"
+    cdk_json.write_text(json.dumps({"context": {}}))
+    assert cost.deployed_region(cdk_json) == C.DEFAULT_PRIMARY_REGION
+
+
+def test_every_region_the_app_accepts_has_prices() -> None:
+    assert set(C.AZ_SUFFIXES) <= set(cost.REGION_PRICES)
 
 
 def test_waf_is_the_acl_plus_two_rules_plus_requests() -> None:
@@ -35,10 +65,11 @@ def test_waf_is_the_acl_plus_two_rules_plus_requests() -> None:
     assert items["WAF requests (seed ~1M/month)"] == pytest.approx(0.60)
 
 
-def test_dr_adds_the_health_check_and_replica_keys() -> None:
+def test_dr_adds_the_health_check_replica_keys_and_replica_secrets() -> None:
     plain = cost.estimate(C.NAT_MODE_SINGLE)
     dr = cost.estimate(C.NAT_MODE_SINGLE, dr=True)
-    assert dr.total == pytest.approx(plain.total + 1.50 + cost.KMS_KEYS_DR * 1.00)
+    expected = plain.total + 1.50 + cost.KMS_KEYS_DR * 1.00 + cost.SECRETS * 0.40
+    assert dr.total == pytest.approx(expected)
 
 
 def test_free_tier_only_lowers_cloudwatch() -> None:
@@ -49,9 +80,10 @@ def test_free_tier_only_lowers_cloudwatch() -> None:
 
 
 def test_interface_endpoints_are_priced_per_az_hour() -> None:
-    with_endpoints = cost.estimate(C.NAT_MODE_NONE, interface_endpoints=True)
+    with_endpoints = cost.estimate(C.NAT_MODE_SINGLE, interface_endpoints=True)
+    assert with_endpoints.label == "single+endpoints"
     items = {item.name: item.usd for item in with_endpoints.items}
-    expected = len(C.INTERFACE_ENDPOINT_SERVICES) * C.AZ_COUNT * 0.014 * 730 + 0.01
+    expected = len(C.INTERFACE_ENDPOINT_SERVICES) * C.AZ_COUNT * 0.010 * 730 + 0.01
     assert items["Interface endpoints"] == pytest.approx(expected, abs=0.01)
 
 
@@ -72,11 +104,14 @@ def test_the_table_shows_prices_date_and_the_seed_budget(
 ) -> None:
     assert cost.main([]) == 0
     out = capsys.readouterr().out
-    assert "ap-northeast-1" in out
+    assert "us-west-2" in out
     assert "2025" in out
-    assert "25.00" in out
-    for label in ("per-az", "single", "none", "none+endpoints"):
-        assert label in out
+    header = next(line for line in out.splitlines() if line.startswith("fixed monthly cost"))
+    assert header.split()[-3:] == ["per-az", "single", "none"]
+    budget = next(line for line in out.splitlines() if line.startswith("seed budget"))
+    assert budget.split()[-3:] == ["25.00"] * 3  # the seed's $25 beside each NAT mode
+    assert cost.main(["--region", "ap-northeast-1"]) == 0
+    assert "ap-northeast-1" in capsys.readouterr().out
 
 
 def test_unknown_mode_is_refused() -> None:

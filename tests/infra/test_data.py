@@ -81,7 +81,7 @@ def test_on_demand_pitr_and_customer_managed_key(default_synth: Synth) -> None:
         assert props["BillingMode"] == "PAY_PER_REQUEST", name
         assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}, name
         (replica,) = props["Replicas"]
-        assert replica["Region"] == "ap-northeast-1"
+        assert replica["Region"] == c.DEFAULT_PRIMARY_REGION
         assert replica["PointInTimeRecoverySpecification"] == {
             "PointInTimeRecoveryEnabled": True,
             "RecoveryPeriodInDays": c.PITR_RECOVERY_PERIOD_DAYS,
@@ -104,7 +104,7 @@ def test_user_data_tables_are_protected_and_retained(default_synth: Synth) -> No
 def test_dr_adds_a_us_east_1_replica_with_its_key(dr_synth: Synth) -> None:
     for name, table in _tables(dr_synth).items():
         replicas = {r["Region"]: r for r in table["Properties"]["Replicas"]}
-        assert set(replicas) == {"ap-northeast-1", "us-east-1"}, name
+        assert set(replicas) == {c.DEFAULT_PRIMARY_REGION, c.DR_REGION}, name
         dr = replicas["us-east-1"]
         assert dr["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
         key = dr["SSESpecification"]["KMSMasterKeyId"]["Fn::Join"][1]

@@ -26,7 +26,7 @@ def test_dr_region_stack_is_in_us_east_1_and_deployed_first(dr_synth: Synth) -> 
     manifest = json.loads((dr_synth.outdir / "manifest.json").read_text())
     artifacts = manifest["artifacts"]
     assert artifacts["PortfolioWise-DrRegion"]["environment"].endswith("/us-east-1")
-    assert artifacts["PortfolioWise"]["environment"].endswith("/ap-northeast-1")
+    assert artifacts["PortfolioWise"]["environment"].endswith("/us-west-2")  # seed §1
     assert "PortfolioWise-DrRegion" in artifacts["PortfolioWise"]["dependencies"]
 
 
@@ -38,6 +38,7 @@ def test_dr_region_keys_carry_the_aliases_the_primary_uses(dr_synth: Synth) -> N
     assert aliases == {
         "alias/portfoliowise-data-replica",
         "alias/portfoliowise-storage-replica",
+        "alias/portfoliowise-secrets-replica",
     }
     for key in dr_synth.resources("AWS::KMS::Key", "PortfolioWise-DrRegion").values():
         assert key["Properties"]["EnableKeyRotation"] is True
@@ -73,7 +74,7 @@ def test_health_check_on_the_api(dr_synth: Synth) -> None:
     assert config["ResourcePath"]["Fn::Join"][1][-1] == "/health"
     host = config["FullyQualifiedDomainName"]["Fn::Join"][1]
     assert "RestApi" in host[0]["Ref"]
-    assert host[1] == ".execute-api.ap-northeast-1."
+    assert host[1] == ".execute-api.us-west-2."
 
 
 def test_failover_records(dr_synth: Synth) -> None:

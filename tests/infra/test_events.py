@@ -95,11 +95,14 @@ def test_three_cron_rules_invoke_the_scheduled_function_with_the_job(default_syn
         assert target["Arn"] == {"Fn::GetAtt": [scheduled, "Arn"]}
         assert "DeadLetterQueue" in target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
         assert target["RetryPolicy"]["MaximumRetryAttempts"] == c.EVENT_TARGET_RETRY_ATTEMPTS
-        jobs[expression] = json.loads(target["Input"])
+        transformer = target["InputTransformer"]
+        # the schedule event's id rides along: the run's correlation id in the logs
+        assert transformer["InputPathsMap"] == {"id": "$.id"}
+        jobs[expression] = json.loads(transformer["InputTemplate"].replace("<id>", '"<id>"'))
     assert jobs == {
-        "cron(0 */6 * * ? *)": {"job": "cache-warm"},
-        "cron(0 2 * * ? *)": {"job": "backup"},
-        "cron(0 3 ? * SUN *)": {"job": "cleanup"},
+        "cron(0 */6 * * ? *)": {"job": "cache-warm", "id": "<id>"},
+        "cron(0 2 * * ? *)": {"job": "backup", "id": "<id>"},
+        "cron(0 3 ? * SUN *)": {"job": "cleanup", "id": "<id>"},
     }
 
 

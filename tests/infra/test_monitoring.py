@@ -146,17 +146,34 @@ def test_custom_application_log_group_kept_14_days() -> None:
     assert group["Properties"]["RetentionInDays"] == C.CUSTOM_LOG_RETENTION_DAYS == 14
 
 
-def test_no_function_writes_the_custom_log_group_until_client_logs_has_code() -> None:
+def test_only_the_portfolio_function_writes_the_custom_log_group() -> None:
     result = synth()
     (logical,) = [
         name
         for name, g in result.resources("AWS::Logs::LogGroup").items()
         if g["Properties"].get("LogGroupName") == "/custom/application"
     ]
+    writers = []
     for policy in result.resources("AWS::IAM::Policy").values():
-        assert logical not in json.dumps(policy), policy["Properties"]["PolicyName"]
-    for function in result.resources("AWS::Lambda::Function").values():
-        assert "CLIENT_LOG_GROUP" not in function["Properties"]["Environment"]["Variables"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if logical in json.dumps(statement.get("Resource")):
+                actions = statement["Action"]
+                assert set([actions] if isinstance(actions, str) else actions) == {
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                }
+                writers.append(json.dumps(policy["Properties"]["Roles"]))
+    assert len(writers) == 1
+    portfolio = function_logical_ids(result)["portfolio"]
+    functions = result.resources("AWS::Lambda::Function")
+    role = functions[portfolio]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert role in writers[0]
+    for name, function in functions.items():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        if name == portfolio:
+            assert variables["CLIENT_LOG_GROUP"] == {"Ref": logical}
+        else:
+            assert "CLIENT_LOG_GROUP" not in variables
 
 
 def test_the_analysis_function_is_watched_like_the_others() -> None:

@@ -11,7 +11,7 @@ from infra.cdk.config import Settings
 from infra_synth import Synth
 
 SEED_SUBNETS = {
-    # seed §2, AZ-1a / 1b / 1c (here ap-northeast-1a / 1c / 1d)
+    # seed §2, AZ-1a / 1b / 1c (us-west-2a / 2b / 2c, the seed's region)
     "10.0.1.0/26": ("public", 0),
     "10.0.1.64/26": ("public", 1),
     "10.0.1.128/26": ("public", 2),
@@ -22,6 +22,7 @@ SEED_SUBNETS = {
     "10.0.20.64/26": ("data", 1),
     "10.0.20.128/26": ("data", 2),
 }
+SEED_AZS = ["us-west-2a", "us-west-2b", "us-west-2c"]
 TOKYO_AZS = ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
 
 
@@ -60,19 +61,15 @@ def test_nine_subnets_at_the_seeds_cidrs_in_three_azs(default_synth: Synth) -> N
     subnets = _subnets(default_synth.template)
     assert set(subnets) == set(SEED_SUBNETS)
     for cidr, (tier, index) in SEED_SUBNETS.items():
-        assert subnets[cidr]["AvailabilityZone"] == TOKYO_AZS[index], cidr
+        assert subnets[cidr]["AvailabilityZone"] == SEED_AZS[index], cidr
         assert subnets[cidr]["MapPublicIpOnLaunch"] is False, cidr
         tags = {tag["Key"]: tag["Value"] for tag in subnets[cidr]["Tags"]}
         assert tags["aws-cdk:subnet-name"] == tier
 
 
 def test_settings_pick_the_regions_azs() -> None:
-    assert Settings().availability_zones == TOKYO_AZS
-    assert Settings(region="us-west-2").availability_zones == [
-        "us-west-2a",
-        "us-west-2b",
-        "us-west-2c",
-    ]
+    assert Settings().availability_zones == SEED_AZS
+    assert Settings(region="ap-northeast-1").availability_zones == TOKYO_AZS
 
 
 def test_gateway_endpoints_for_dynamodb_and_s3_in_private_and_data_tiers(

@@ -13,8 +13,8 @@
   credentials. Every media type is binary (`*/*`, see below): an activities file in any
   encoding (a broker's Shift-JIS CSV) reaches the function as sent (base64 in the event),
   never re-encoded as text.
-- Routes of DESIGN.md without code yet are not deployed: `POST /client-logs` comes with the
-  issue that builds it.
+- `POST /client-logs` (the web app's console entries) -> portfolio (it writes them to the
+  `/custom/application` log group, see monitoring.py); never cached.
 - CloudFront: the static bucket as default origin through origin access control; the API as
   second origin. Only the market-data paths are cached (public prices, keyed by the query
   string, never by cookie); every other API path is not cached and gets the viewer's
@@ -47,8 +47,7 @@ from infra.cdk import constants as C
 from infra.cdk.components.refs import ApiRefs, ComputeRefs, StorageRefs
 from infra.cdk.config import Settings
 
-# (path, methods, function) for every route of the code (see the module docstring for the
-# routes of DESIGN.md's "HTTP API" table that come back when their code exists).
+# (path, methods, function) for every route of the code.
 ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("/auth/google", ("POST",), "auth"),
     ("/auth/google/login", ("POST",), "auth"),
@@ -84,6 +83,7 @@ ROUTES: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("/portfolios/{id}/performance", ("GET",), "market"),
     ("/portfolios/{id}/analysis", ("POST",), "analysis"),
     ("/analysis/{jobId}", ("GET",), "analysis"),
+    ("/client-logs", ("POST",), "portfolio"),  # the web app's console entries
     ("/health", ("GET",), "portfolio"),
     ("/openapi.json", ("GET",), "portfolio"),
 )
@@ -100,6 +100,7 @@ UNCACHED_API_PATHS = (
     "/portfolios",
     "/portfolios/*",
     "/analysis/*",
+    "/client-logs",
     "/health",
     "/openapi.json",
 )

@@ -1,9 +1,9 @@
 """Disaster recovery (seed §6): standby region us-east-1, RTO 1 h, RPO 5 min. See DR.md.
 
 - `DrRegionStack` (deployed to us-east-1 before the primary stack, only with `dr`): the DR
-  region's KMS keys for the table replicas and the backups replica (known to the primary
-  stack by alias), the backups replica bucket (versioned, the replication target) and its
-  access-log bucket.
+  region's KMS keys for the table replicas, the backups replica and the secret replicas
+  (known to the primary stack by alias), the backups replica bucket (versioned, the
+  replication target) and its access-log bucket.
 - `Failover` (in the primary stack, with `dr` and `domainName`): a Route 53 HTTPS health
   check on the API's `/health` route and failover records `api.<domainName>`: PRIMARY to the
   primary API (health-checked), SECONDARY to the standby API when its host is configured.
@@ -45,6 +45,16 @@ class DrRegionStack(cdk.Stack):
             "StorageReplicaKey",
             description="PortfolioWise backups replica (DR region)",
             alias=replica_key_alias(settings, "storage"),
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        # The replica secrets' key (secrets.py names it by alias in the primary's
+        # `ReplicaRegions`, the standby looks it up by the same alias).
+        self.secrets_key = kms.Key(
+            self,
+            "SecretsReplicaKey",
+            description="PortfolioWise Secrets Manager replica secrets (DR region)",
+            alias=replica_key_alias(settings, "secrets"),
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )

@@ -125,7 +125,14 @@ def add_schedules(
             schedule=events.Schedule.expression(to_eventbridge_cron(expression)),
         )
         rule.add_target(
-            _target(scheduled_fn, events_, event=events.RuleTargetInput.from_object({"job": job}))
+            _target(
+                scheduled_fn,
+                events_,
+                # the schedule event's id: the run's correlation id in the function's logs
+                event=events.RuleTargetInput.from_object(
+                    {"job": job, "id": events.EventField.event_id}
+                ),
+            )
         )
         rules[job] = rule
     return rules

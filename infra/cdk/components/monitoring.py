@@ -29,10 +29,14 @@ that every metric read here is emitted and every metric emitted is on a dashboar
 Dashboards: operations (functions, API, alarms, dead-letter queues), business (users,
 portfolios, API usage, cache hit rate), security (auth failures, unusual activity, WAF
 blocks, API 4xx).
-Log group `/custom/application` (14 days, seed 5) is created for the single-page app's
-console logs. No function writes to it yet: `POST /client-logs` has no code, so no role is
-granted access; the issue that builds that route grants the portfolio function write access
-(`self.custom_log_group.grant_write(...)`) and passes the group's name as `CLIENT_LOG_GROUP`.
+Log group `/custom/application` (14 days, seed 5) holds the single-page app's console logs:
+the portfolio function serves `POST /client-logs` and writes each entry there itself with
+`PutLogEvents` (one JSON line, the user's hashed id, no secrets) on a stream of its own
+instance. Why not a subscription or a metric filter on the function's log group: those copy
+or count lines that are already in CloudWatch, they cannot move them into another group, and
+the entries would also sit in the function's own group (30 days) mixed with its logs. The
+function gets `logs:CreateLogStream` and `logs:PutLogEvents` on this group only
+(`grant_write`) and its name as `CLIENT_LOG_GROUP`.
 
 Alarms and widgets follow the deployed functions (`compute.functions`, the analysis
 function included: error rate, duration > 50 % of its 60 s timeout, memory > 80 % of 512 MB).
@@ -153,6 +157,10 @@ class Monitoring(Construct):
             retention=logs.RetentionDays.TWO_WEEKS,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        portfolio = compute.functions["portfolio"]
+        self.custom_log_group.grant_write(portfolio)
+        if isinstance(portfolio, lambda_.Function):
+            portfolio.add_environment("CLIENT_LOG_GROUP", self.custom_log_group.log_group_name)
 
         self.alarms: dict[str, list[cloudwatch.Alarm]] = {"critical": [], "warning": [], "info": []}
         self._critical_alarms()

@@ -119,7 +119,9 @@ class Network(Construct):
             ec2.Peer.any_ipv4(), ec2.Port.tcp(c.HTTPS_PORT), "HTTPS to AWS APIs and the internet"
         )
 
-        if settings.interface_endpoints:
+        # With NAT mode `none` the endpoints are the in-VPC functions' only way to the AWS
+        # APIs other than DynamoDB and S3, so they are always created then.
+        if settings.creates_interface_endpoints:
             self._add_interface_endpoints()
         self._add_network_acls()
 

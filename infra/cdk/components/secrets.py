@@ -10,6 +10,9 @@ Store: Config").
   key, setSecret and testSecret have nothing external to update or test, finishSecret moves
   AWSCURRENT). A reader of the key should accept AWSPREVIOUS as well during the change-over.
 - The session-token key: the envelope key of the provider tokens kept in the Session table.
+- With `dr`: a replica of each secret in us-east-1 (Secrets Manager `ReplicaRegions`),
+  encrypted with the DR region's secrets key; the standby (`standbySecretArns`) imports the
+  replicas instead of creating secrets of its own (DR.md).
 - SSM parameters (`/portfoliowise/<stage>/...`) for the non-secret configuration: table and
   bucket names, the bus name and the allowed origins (`ConfigParameters`).
 """
@@ -29,7 +32,11 @@ from constructs import Construct
 
 from infra.cdk import constants as c
 from infra.cdk.components.refs import DataRefs, EventRefs, SecretRefs, StorageRefs
-from infra.cdk.config import Settings
+from infra.cdk.components.storage import replica_key_alias, replica_key_alias_arn
+from infra.cdk.config import SECRET_NAMES, Settings
+
+# The DR region's key of the secret replicas: `alias/<prefix>-secrets-replica` (DrRegionStack).
+SECRETS_KEY_PURPOSE = "secrets"
 
 ROTATION_HANDLER = """\
 import base64
@@ -93,13 +100,6 @@ def handler(event, _context):
 class Secrets(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
-        self.secrets_key = kms.Key(
-            self,
-            "SecretsKey",
-            description="PortfolioWise Secrets Manager secrets",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
         self.session_token_key = kms.Key(
             self,
             "SessionTokenKey",
@@ -107,17 +107,45 @@ class Secrets(Construct):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        self.rotation_function: lambda_.Function | None = None
+        if settings.standby and settings.standby_secret_arns:
+            self._import_replicas(settings)
+            return
 
-        self.google_client_secret = self._secret(
+        self.secrets_key: kms.IKey = kms.Key(
+            self,
+            "SecretsKey",
+            description="PortfolioWise Secrets Manager secrets",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        # With DR every secret has a replica in the DR region under the same name, encrypted
+        # with the DR region's secrets key (created by DrRegionStack, named here by alias):
+        # Secrets Manager keeps it in sync, rotations included (DR.md, "Secrets").
+        self._replica_regions = (
+            [
+                secretsmanager.ReplicaRegion(
+                    region=c.DR_REGION,
+                    encryption_key=kms.Key.from_key_arn(
+                        self,
+                        "SecretsReplicaKey",
+                        replica_key_alias_arn(settings, SECRETS_KEY_PURPOSE),
+                    ),
+                )
+            ]
+            if settings.dr
+            else None
+        )
+        self.google_client_secret: secretsmanager.ISecret = self._secret(
             settings,
             "GoogleClientSecret",
-            "google-client-secret",
+            SECRET_NAMES["google_client_secret"],
             "Google OAuth client secret (set the value issued by Google Cloud Console)",
         )
-        self.openai_api_key = self._secret(
+        self.openai_api_key: secretsmanager.ISecret = self._secret(
             settings,
             "OpenAiApiKey",
-            "openai-api-key",
+            SECRET_NAMES["openai_api_key"],
             "OpenAI API key (set the value issued by OpenAI)",
         )
         for secret, provider in (
@@ -132,30 +160,56 @@ class Secrets(Construct):
                     "putting it in this secret.",
                 )
             )
-        self.session_signing_key = secretsmanager.Secret(
+        session_signing_key = secretsmanager.Secret(
             self,
             "SessionSigningKey",
-            secret_name=f"{settings.prefix}/session-signing-key",
+            secret_name=f"{settings.prefix}/{SECRET_NAMES['session_signing_key']}",
             description="Session cookie signing key (random, rotated automatically)",
             encryption_key=self.secrets_key,
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=c.SESSION_KEY_BYTES, exclude_punctuation=True
             ),
+            replica_regions=self._replica_regions,
         )
-        self.rotation_function = self._rotation_function()
-        self.session_signing_key.add_rotation_schedule(
+        self.session_signing_key: secretsmanager.ISecret = session_signing_key
+        self.rotation_function = self._rotation_function(session_signing_key)
+        session_signing_key.add_rotation_schedule(
             "Rotation",
             rotation_lambda=self.rotation_function,
             automatically_after=cdk.Duration.days(c.SESSION_KEY_ROTATION_DAYS),
         )
+        self.refs = self._refs()
 
-        self.refs = SecretRefs(
+    def _refs(self) -> SecretRefs:
+        return SecretRefs(
             google_client_secret=self.google_client_secret,
             openai_api_key=self.openai_api_key,
             session_signing_key=self.session_signing_key,
             session_token_key=self.session_token_key,
             secrets_key=self.secrets_key,
         )
+
+    def _import_replicas(self, settings: Settings) -> None:
+        """The standby over the primary's replica secrets (their complete ARNs, from the
+        `standbySecretArns` setting) and the DR region's secrets key (looked up by alias).
+        The replicas are rotated by the primary; the standby has no rotation function."""
+        arns = dict(settings.standby_secret_arns)
+        self.secrets_key = kms.Key.from_lookup(
+            self, "SecretsKey", alias_name=replica_key_alias(settings, SECRETS_KEY_PURPOSE)
+        )
+        imported = {
+            attribute: secretsmanager.Secret.from_secret_attributes(
+                self,
+                attribute.title().replace("_", ""),
+                secret_complete_arn=arns[name],
+                encryption_key=self.secrets_key,
+            )
+            for attribute, name in SECRET_NAMES.items()
+        }
+        self.google_client_secret = imported["google_client_secret"]
+        self.openai_api_key = imported["openai_api_key"]
+        self.session_signing_key = imported["session_signing_key"]
+        self.refs = self._refs()
 
     def _secret(
         self, settings: Settings, construct_id: str, name: str, description: str
@@ -166,9 +220,10 @@ class Secrets(Construct):
             secret_name=f"{settings.prefix}/{name}",
             description=description,
             encryption_key=self.secrets_key,
+            replica_regions=self._replica_regions,
         )
 
-    def _rotation_function(self) -> lambda_.Function:
+    def _rotation_function(self, secret: secretsmanager.Secret) -> lambda_.Function:
         log_group = logs.LogGroup(
             self,
             "RotationLogs",
@@ -187,7 +242,6 @@ class Secrets(Construct):
                 resources=[log_group.log_group_arn],
             )
         )
-        secret = self.session_signing_key
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=[

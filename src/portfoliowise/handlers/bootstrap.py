@@ -11,6 +11,8 @@
 | `serve` | all (+ dev login if asked) | the live chain over SQLite | `local_api`, jobs |
 | CLI backup/restore | — | — | `local_container` |
 
+The portfolio function also takes the web app's console logs (`client_logs`).
+
 The market function's routes are public except the web app's price history, which the
 container's authenticator checks like every signed-in route (the function reads the
 Session table and the session-signing secret for it). Each imports only the adapters its
@@ -36,7 +38,7 @@ def portfolio_function(container: Container) -> ApiResolver:
     function): this function makes no outbound market call and never loads yfinance. The
     performance report, which needs years of daily closes, is the market function's."""
     container.market.override(container.cached_market)
-    return build_app(container, include=("portfolio", "ledger", "web_app_portfolio"))
+    return build_app(container, include=("portfolio", "ledger", "web_app_portfolio", "client_logs"))
 
 
 def market_function(container: Container) -> ApiResolver:

@@ -30,6 +30,7 @@ from portfoliowise.domain.audit import RequestContext
 from portfoliowise.domain.errors import ValidationError
 from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container, local_container
+from portfoliowise.handlers.local_metrics import RequestMetrics, resolver_routes
 from portfoliowise.handlers.local_scheduler import Scheduler
 from portfoliowise.handlers.local_server import LocalServer
 from portfoliowise.handlers.settings import Settings
@@ -144,7 +145,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"demo: created the example portfolio of {DEMO_USER}", flush=True)
 
     web = None if site is None else WebApp(site, api_paths(app))
-    server = LocalServer(app.resolve, args.port, web=web)
+    server = LocalServer(
+        app.resolve,
+        args.port,
+        web=web,
+        metrics=RequestMetrics(),  # GET /metrics: local only
+        route_of=resolver_routes(app),
+    )
     # Requests run concurrently (the resolver is thread-safe); jobs one at a time.
     scheduler = Scheduler(SCHEDULES, bootstrap.scheduled_jobs(container), threading.Lock())
     if not args.no_scheduler:
@@ -155,6 +162,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     print(f"PortfolioWise on {server.url} (data: {data_dir})", flush=True)
+    print(f"metrics: GET {server.url}/metrics", flush=True)
     if site is not None:
         print(f"web app: {server.url}/ from {site.root}, API also under {API_PROXY}/", flush=True)
     if settings.auth.dev_login:

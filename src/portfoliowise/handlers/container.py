@@ -17,6 +17,7 @@ from dependency_injector import containers, providers
 from portfoliowise.adapters.clock import SystemClock, UuidGenerator
 from portfoliowise.application.analysis import AnalysisPorts
 from portfoliowise.application.audit_trail import AuditTrail
+from portfoliowise.application.client_logs import ClientLogs
 from portfoliowise.application.ledger_commands import LedgerPorts
 from portfoliowise.application.market_queries import MarketQueries
 from portfoliowise.application.performance_queries import PerformanceQueries
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from portfoliowise.adapters.dynamodb import TableNames
     from portfoliowise.adapters.sqlite import SqliteStores
     from portfoliowise.application.auth import AuthService, SessionAuthenticator
+    from portfoliowise.application.client_logs import ClientLogSink
     from portfoliowise.application.ledger_commands import LedgerFile, LedgerReader
     from portfoliowise.application.market_service import MarketService
     from portfoliowise.application.portfolio_io import PortfolioFormats
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from portfoliowise.domain.users import UserRegistry
 
 BACKUPS_DIR = "backups"  # the local mirror of the backups bucket, inside the data dir
+CLIENT_LOG_FILE = "client.log"  # the web app's console entries, inside the data dir
 
 __all__ = [
     "AWS",
@@ -325,6 +328,23 @@ def _logged_signals() -> Signals:
     return LoggedSignals(logging.getLogger("portfoliowise.signals"))
 
 
+# -- the web app's console logs ------------------------------------------------------------
+
+
+def _cloudwatch_client_logs(settings: Settings) -> ClientLogSink:
+    import boto3
+
+    from portfoliowise.adapters.client_logs.cloudwatch import CloudWatchClientLogSink
+
+    return CloudWatchClientLogSink(boto3.client("logs"), settings.client_log_group)
+
+
+def _file_client_logs(settings: Settings) -> ClientLogSink:
+    from portfoliowise.adapters.client_logs.file import FileClientLogSink
+
+    return FileClientLogSink(_data_dir(settings) / CLIENT_LOG_FILE)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings.from_env)
     mode = providers.Callable(_mode, settings)
@@ -447,6 +467,12 @@ class Container(containers.DeclarativeContainer):
         local=providers.Singleton(lambda stores: stores.analysis_jobs, sqlite),
     )
     # The OpenAI analyst when a key is configured, else None (the rules answer alone).
+    client_log_sink = providers.Selector(
+        mode,
+        aws=providers.Singleton(_cloudwatch_client_logs, settings),
+        local=providers.Singleton(_file_client_logs, settings),
+    )
+    client_logs = providers.Singleton(ClientLogs, sink=client_log_sink, clock=clock)
     analyst = providers.Singleton(analyst_for, settings)
     analysis_ports = providers.Factory(
         AnalysisPorts,

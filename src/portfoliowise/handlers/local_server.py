@@ -13,7 +13,11 @@ closed after IDLE_TIMEOUT without a request, and a request head must arrive with
 HEADER_TIMEOUT of its first byte.
 
 With a `WebApp` (`serve --web DIR`), the built single-page app's files are served too and
-`/api-proxy/<path>` reaches the API as `/<path>` (see `static_site`)."""
+`/api-proxy/<path>` reaches the API as `/<path>` (see `static_site`).
+
+With `RequestMetrics` (`serve` always passes them), every answered request is counted per
+route and status with its latency, and `GET /metrics` answers them as JSON (see
+`local_metrics`; the Lambda functions have no such route)."""
 
 from __future__ import annotations
 
@@ -37,6 +41,13 @@ from urllib.parse import parse_qsl
 
 import h11
 
+from portfoliowise.handlers.local_metrics import (
+    METRICS_PATH,
+    REFUSED,
+    STATIC,
+    RequestMetrics,
+    RouteOf,
+)
 from portfoliowise.handlers.static_site import WebApp
 
 log = logging.getLogger(__name__)
@@ -336,6 +347,7 @@ class _Connection:
         self._ip = client_ip
         self._eof = False
         self._began = 0.0  # when the current request's first byte arrived (perf_counter)
+        self._route = REFUSED  # the current request's route, for the metrics
 
     def serve(self) -> None:
         pending, closed = b"", False
@@ -356,6 +368,7 @@ class _Connection:
         """Read one request, answer it; whether the connection stays open. The time logged
         runs from the request's first byte to its response being sent."""
         self._began = time.perf_counter()
+        self._route = REFUSED
         line = "-"
         try:
             request = self._read_head(conn, head)
@@ -388,12 +401,19 @@ class _Connection:
         request_id = str(uuid.uuid4())
         web = self._server.web
         api_target = target if web is None else web.api_target(target)
+        metrics = self._server.metrics
+        path = target.split("?", 1)[0]
         try:
-            if web is not None and api_target is None:
+            if metrics is not None and method in ("GET", "HEAD") and path == METRICS_PATH:
+                self._route = f"{method} {METRICS_PATH}"
+                status, fields, payload = 200, _JSON_HEADERS, metrics.body()
+            elif web is not None and api_target is None:
+                self._route = STATIC
                 site = web.answer(method, target, headers)
                 status, payload = site.status, site.body
                 fields = [(k.encode("ascii"), _header_value(v)) for k, v in site.headers]
             else:
+                self._route = self._server.route_of(method, (api_target or target).split("?")[0])
                 event = proxy_event(
                     method, api_target or target, headers, body, self._ip, request_id
                 )
@@ -498,6 +518,8 @@ class _Connection:
     def _log(self, line: str, status: int) -> None:
         millis = (time.perf_counter() - self._began) * 1000
         self._server.log_line(f'{self._ip} "{line}" {status} {millis:.1f} ms')
+        if self._server.metrics is not None:
+            self._server.metrics.record(self._route, status, millis)
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -516,9 +538,13 @@ class _Server(socketserver.ThreadingTCPServer):
         idle_timeout: float,
         header_timeout: float,
         web: WebApp | None,
+        metrics: RequestMetrics | None = None,
+        route_of: RouteOf | None = None,
     ) -> None:
         self.resolve = resolve
         self.web = web
+        self.metrics = metrics
+        self.route_of: RouteOf = route_of or (lambda method, path: f"{method} {path}")
         self.idle_timeout = idle_timeout
         self.header_timeout = header_timeout
         self.closing = False
@@ -593,6 +619,8 @@ class LocalServer:
         idle_timeout: float = IDLE_TIMEOUT,
         header_timeout: float = HEADER_TIMEOUT,
         web: WebApp | None = None,
+        metrics: RequestMetrics | None = None,
+        route_of: RouteOf | None = None,
     ) -> None:
         self.lock = threading.Lock()
         self._server = _Server(
@@ -602,6 +630,8 @@ class LocalServer:
             idle_timeout=idle_timeout,
             header_timeout=header_timeout,
             web=web,
+            metrics=metrics,
+            route_of=route_of,
         )
 
     @property

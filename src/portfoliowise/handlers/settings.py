@@ -146,6 +146,7 @@ class Settings:
     openai_key: str = ""  # the key itself (local)
     openai_model: str = DEFAULT_OPENAI_MODEL
     info_topic_arn: str = ""  # the info SNS topic signals go to (none: log lines)
+    client_log_group: str = "/custom/application"  # the web app's console logs (AWS)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -177,6 +178,7 @@ class Settings:
             openai_key=_get(env, "OPENAI_API_KEY"),
             openai_model=_get(env, "OPENAI_MODEL") or DEFAULT_OPENAI_MODEL,
             info_topic_arn=_get(env, "INFO_TOPIC_ARN"),
+            client_log_group=_get(env, "CLIENT_LOG_GROUP") or "/custom/application",
         )
 
     def local(self, data_dir: Path) -> Settings:

@@ -15,6 +15,7 @@ from typing import Any
 
 from dependency_injector import providers
 
+from portfoliowise.adapters.client_logs.memory import MemoryClientLogSink
 from portfoliowise.adapters.clock import FixedClock, SequentialIds
 from portfoliowise.adapters.market.calendars import calendar_for
 from portfoliowise.adapters.memory import (
@@ -227,4 +228,5 @@ def fake_container(clock: FixedClock) -> Container:
     container.events.override(providers.Object(InMemoryEventPublisher()))
     container.market.override(providers.Object(market_service(clock)))
     container.authenticator.override(providers.Object(FakeAuthenticator()))
+    container.client_log_sink.override(providers.Object(MemoryClientLogSink()))
     return container

@@ -32,6 +32,7 @@ from portfoliowise.handlers.api.errors import register_error_handlers
 from portfoliowise.handlers.api.routers import (
     analysis,
     auth,
+    client_logs,
     ledger,
     market,
     performance,
@@ -55,6 +56,7 @@ ROUTERS: Final[dict[str, Router]] = {
     "analysis": analysis.router,
     "web_app": web_app.router,
     "web_app_portfolio": web_app_portfolio.router,
+    "client_logs": client_logs.router,
 }
 ALL_ROUTERS: Final = (
     "auth",
@@ -65,6 +67,7 @@ ALL_ROUTERS: Final = (
     "analysis",
     "web_app",
     "web_app_portfolio",
+    "client_logs",
 )
 
 meta = Router()  # type: ignore[no-untyped-call]
@@ -245,6 +248,7 @@ def build_app(
             deps.analysis_ports: lambda: container.analysis_ports(),
             deps.trusted_ip_header: lambda: settings.auth.trusted_ip_header,
             deps.client_config: lambda: config,
+            deps.client_logs: lambda: container.client_logs(),
         }
     )
 

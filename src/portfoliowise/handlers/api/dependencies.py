@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.request import Request
 from portfoliowise.application.analysis import AnalysisPorts
 from portfoliowise.application.audit_trail import AuditTrail
 from portfoliowise.application.auth import AuthService
+from portfoliowise.application.client_logs import ClientLogs
 from portfoliowise.application.ledger_commands import LedgerPorts
 from portfoliowise.application.market_queries import MarketQueries
 from portfoliowise.application.performance_queries import PerformanceQueries
@@ -72,6 +73,11 @@ def analysis_ports() -> AnalysisPorts:
 
 def auth_service() -> AuthService:
     raise _missing("auth_service")
+
+
+def client_logs() -> ClientLogs:
+    """The web app's console entries (`POST /client-logs`)."""
+    raise _missing("client_logs")
 
 
 def client_config() -> ClientConfig:

@@ -723,3 +723,9 @@ def errors(*statuses: int) -> dict[int, OpenAPIResponse]:
         }
         for status in wanted
     }
+
+
+class ClientLogsAcceptedOut(Out):
+    """`POST /client-logs`: how many console entries were written."""
+
+    accepted: int

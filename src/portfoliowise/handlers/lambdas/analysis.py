@@ -31,6 +31,10 @@ copy_config_to_registered_loggers(source_logger=logger)
 container = Container()
 app = bootstrap.analysis_function(container)
 metrics = telemetry.metrics("analysis", container.settings().service_name)
+# The correlation id: the API Gateway request id for a request, the EventBridge event id
+# (the envelope's `id`) for an `AnalysisRequested` delivery. Each invocation starts from
+# a clear state: an event's `event_id`/`job_id` are not carried into the next request's lines.
+CORRELATION_ID_PATH = f"{correlation_paths.API_GATEWAY_REST} || {correlation_paths.EVENT_BRIDGE}"
 
 
 class RequestedDetail(BaseModel):
@@ -58,8 +62,9 @@ def on_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(function_version=context.function_version)
     if "detail-type" in event:
         return on_event(event)
     response = app.resolve(event, context)

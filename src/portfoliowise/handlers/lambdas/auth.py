@@ -32,6 +32,7 @@ app = bootstrap.auth_function(container)
 @metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(function_version=context.function_version)
     response = app.resolve(event, context)
     telemetry.count_request(metrics, event, response)
     telemetry.count_sign_in(metrics, event, response)

@@ -39,6 +39,7 @@ metrics = telemetry.metrics("market", container.settings().service_name)
 @metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(function_version=context.function_version)
     before = container.market().counters.snapshot()
     if WARM_REQUEST in event and "httpMethod" not in event:
         answer = warm(event[WARM_REQUEST])

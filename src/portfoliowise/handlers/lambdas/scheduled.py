@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
@@ -83,8 +84,13 @@ def on_domain_event(event: dict[str, Any]) -> dict[str, Any]:
     return dict(report)
 
 
-@logger.inject_lambda_context
+# The correlation id is the EventBridge event id: the envelope's `id` for a domain event,
+# and for a cron run the schedule event's `id` when its rule's input carries it
+# (`{"job": <name>, "id": <aws.events.event.id>}`); absent otherwise. Each invocation
+# starts from a clear state (no `event_id` left from an earlier event).
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(function_version=context.function_version)
     if "job" in event:
         return run_job(str(event["job"]), remaining_seconds(context))
     if "detail-type" in event:
