@@ -32,31 +32,19 @@ class DrRegionStack(cdk.Stack):
         self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.data_key = kms.Key(
-            self,
-            "DataReplicaKey",
-            description="PortfolioWise DynamoDB replicas (DR region)",
-            alias=replica_key_alias(settings, "data"),
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        self.data_key = self._replica_key(
+            settings, "DataReplicaKey", "data", "PortfolioWise DynamoDB replicas (DR region)"
         )
-        self.storage_key = kms.Key(
-            self,
-            "StorageReplicaKey",
-            description="PortfolioWise backups replica (DR region)",
-            alias=replica_key_alias(settings, "storage"),
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+        self.storage_key = self._replica_key(
+            settings, "StorageReplicaKey", "storage", "PortfolioWise backups replica (DR region)"
         )
         # The replica secrets' key (secrets.py names it by alias in the primary's
         # `ReplicaRegions`, the standby looks it up by the same alias).
-        self.secrets_key = kms.Key(
-            self,
+        self.secrets_key = self._replica_key(
+            settings,
             "SecretsReplicaKey",
-            description="PortfolioWise Secrets Manager replica secrets (DR region)",
-            alias=replica_key_alias(settings, "secrets"),
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            "secrets",
+            "PortfolioWise Secrets Manager replica secrets (DR region)",
         )
         self.logs_bucket = s3.Bucket(
             self,
@@ -101,6 +89,19 @@ class DrRegionStack(cdk.Stack):
             ],
             server_access_logs_bucket=self.logs_bucket,
             server_access_logs_prefix=c.S3_ACCESS_LOGS_PREFIX,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    def _replica_key(
+        self, settings: Settings, construct_id: str, what: str, description: str
+    ) -> kms.Key:
+        """A rotating key for one kind of replica, kept when the stack goes."""
+        return kms.Key(
+            self,
+            construct_id,
+            description=description,
+            alias=replica_key_alias(settings, what),
+            enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 

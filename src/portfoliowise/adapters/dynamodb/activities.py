@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from portfoliowise.adapters.dynamodb.codec import Item, value
+from portfoliowise.adapters.dynamodb.batch import packed
+from portfoliowise.adapters.dynamodb.codec import Item, item_size, value
 from portfoliowise.adapters.dynamodb.errors import translated
 from portfoliowise.adapters.dynamodb.schema import PORTFOLIO_PK, PORTFOLIO_SK
 from portfoliowise.domain.activities import Activity, activity_from_json
@@ -76,19 +77,12 @@ class Chunk:
 
 def chunk_activities(activities: Sequence[Activity], prefix: str) -> list[Chunk]:
     """`activities` in chunks of at most `CHUNK_BYTES` of JSON each."""
-    found: list[Chunk] = []
-    current: list[Activity] = []
-    size = 2
-    for activity in activities:
-        length = len(json.dumps(activity.to_json(), ensure_ascii=False).encode()) + 1
-        if current and size + length > CHUNK_BYTES:
-            found.append(Chunk(f"{prefix}-{len(found):05d}", tuple(current)))
-            current, size = [], 2
-        current.append(activity)
-        size += length
-    if current:
-        found.append(Chunk(f"{prefix}-{len(found):05d}", tuple(current)))
-    return found
+    groups = packed(
+        activities,
+        lambda a: len(json.dumps(a.to_json(), ensure_ascii=False).encode()) + 1,
+        CHUNK_BYTES - 2,
+    )
+    return [Chunk(f"{prefix}-{n:05d}", tuple(group)) for n, group in enumerate(groups)]
 
 
 def chunk_item(table_partition: str, chunk: Chunk) -> Item:
@@ -103,11 +97,6 @@ def chunk_item(table_partition: str, chunk: Chunk) -> Item:
     if chunk.batch is not None:
         item["batch"] = value(chunk.batch)
     return item
-
-
-def item_bytes(item: Item) -> int:
-    """About what DynamoDB counts of an item (names and string values)."""
-    return sum(len(k) + len(json.dumps(v)) for k, v in item.items())
 
 
 def new_chunk_prefix() -> str:
@@ -214,7 +203,7 @@ def check_transaction(items: Sequence[TransactWriteItemTypeDef]) -> bool:
         for body in write.values():
             item = body.get("Item") if isinstance(body, dict) else None
             if isinstance(item, dict):
-                total += item_bytes(item)
+                total += item_size(item)
     return len(items) <= 100 and total <= TRANSACTION_BYTES
 
 

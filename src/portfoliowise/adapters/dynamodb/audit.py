@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from portfoliowise.adapters.dynamodb.batch import Backoff, batch_write
+from portfoliowise.adapters.dynamodb.batch import Backoff, batch_write, packed
 from portfoliowise.adapters.dynamodb.codec import (
     Item,
     epoch_exact,
@@ -99,18 +99,11 @@ def audit_puts(
     texts = [json.dumps(e.to_json(), ensure_ascii=False, default=str) for e in entries]
     if len(entries) <= room and all(len(t) <= ENTRY_BYTES for t in texts):
         return [audit_put(table, entry) for entry in entries]
-    groups: list[list[int]] = [[]]
-    size = 0
-    for index, text in enumerate(texts):
-        if groups[-1] and size + len(text) > _RAW_GROUP_BYTES:
-            groups.append([])
-            size = 0
-        groups[-1].append(index)
-        size += len(text) + 1
-    packed = [blob for group in groups for blob in _packed(entries, texts, group)]
-    if len(packed) > room or any(len(blob) > GROUP_BYTES for _, blob in packed):
+    groups = packed(range(len(texts)), lambda index: len(texts[index]) + 1, _RAW_GROUP_BYTES)
+    blobs = [blob for group in groups for blob in _packed(entries, texts, group)]
+    if len(blobs) > room or any(len(blob) > GROUP_BYTES for _, blob in blobs):
         return []
-    return [_group_put(table, first, blob) for first, blob in packed]
+    return [_group_put(table, first, blob) for first, blob in blobs]
 
 
 def _packed(

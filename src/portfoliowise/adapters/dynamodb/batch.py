@@ -46,6 +46,22 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def packed(items: Sequence[T], size: Callable[[T], int], limit: int) -> list[list[T]]:
+    """`items` in order, in groups whose `size`s add up to at most `limit` (an item larger
+    than `limit` stands alone): what fits one item of the table, or one transaction."""
+    groups: list[list[T]] = []
+    total = 0
+    for item in items:
+        length = size(item)
+        if groups and total + length <= limit:
+            groups[-1].append(item)
+            total += length
+        else:
+            groups.append([item])
+            total = length
+    return groups
+
+
 def batch_get(
     client: DynamoDBClient,
     table: str,

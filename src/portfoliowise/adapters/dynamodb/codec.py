@@ -3,6 +3,7 @@ times as epoch numbers. Numbers come back as `Decimal`, never float."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,13 @@ def to_item(values: Mapping[str, object]) -> Item:
 
 def from_item(item: Mapping[str, AttributeValueTypeDef]) -> dict[str, Any]:
     return {key: _DESERIALIZER.deserialize(value) for key, value in item.items()}
+
+
+def item_size(item: Mapping[str, Any]) -> int:
+    """About the bytes DynamoDB counts for an item (its names and values as JSON)."""
+    return sum(
+        len(name) + len(json.dumps(v, ensure_ascii=False).encode()) for name, v in item.items()
+    )
 
 
 def value(raw: object) -> AttributeValueTypeDef:

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from portfoliowise.adapters.dynamodb.batch import Backoff, batch_write
+from portfoliowise.adapters.dynamodb.batch import Backoff, batch_write, packed
 from portfoliowise.adapters.dynamodb.codec import Item, value
 from portfoliowise.adapters.dynamodb.errors import translated
 from portfoliowise.adapters.dynamodb.schema import PORTFOLIO_PK, PORTFOLIO_SK
@@ -35,13 +35,6 @@ HOLDINGS_KIND = "holdings"
 _PREFIX = "holdings#"
 
 
-def item_size(item: Mapping[str, Any]) -> int:
-    """About the bytes DynamoDB counts for an item (its names and values as JSON)."""
-    return sum(
-        len(name) + len(json.dumps(v, ensure_ascii=False).encode()) for name, v in item.items()
-    )
-
-
 def new_generation() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -49,20 +42,9 @@ def new_generation() -> str:
 def chunk_items(
     table_partition: str, generation: str, holdings: Sequence[Mapping[str, Any]]
 ) -> list[Item]:
-    items: list[Item] = []
-    current: list[str] = []
-    size = 2
-    for holding in holdings:
-        text = json.dumps(holding, ensure_ascii=False, separators=(",", ":"))
-        length = len(text.encode()) + 1
-        if current and size + length > CHUNK_BYTES:
-            items.append(_chunk(table_partition, generation, len(items), current))
-            current, size = [], 2
-        current.append(text)
-        size += length
-    if current or not items:
-        items.append(_chunk(table_partition, generation, len(items), current))
-    return items
+    texts = [json.dumps(h, ensure_ascii=False, separators=(",", ":")) for h in holdings]
+    groups = packed(texts, lambda text: len(text.encode()) + 1, CHUNK_BYTES - 2) or [[]]
+    return [_chunk(table_partition, generation, n, group) for n, group in enumerate(groups)]
 
 
 def _chunk(table_partition: str, generation: str, n: int, texts: list[str]) -> Item:

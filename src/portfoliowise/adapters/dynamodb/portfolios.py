@@ -32,6 +32,7 @@ from portfoliowise.adapters.dynamodb.batch import Backoff, batch_get, batch_writ
 from portfoliowise.adapters.dynamodb.codec import (
     Item,
     from_item,
+    item_size,
     to_item,
     to_json_value,
     value,
@@ -402,7 +403,7 @@ class DynamoPortfolioRepository:
         new generation of chunks first (see `adapters.dynamodb.holdings`); and that
         generation, to keep once the item is committed."""
         item = portfolio_item(portfolio, version)
-        if held.item_size(item) <= held.INLINE_BYTES:
+        if item_size(item) <= held.INLINE_BYTES:
             return item, None
         generation = held.new_generation()
         table_partition = ledger.partition(
