@@ -5,8 +5,9 @@ funds) and 10 years of daily closes (weekdays, with gaps) and USD-JPY rates; JPY
 FIFO. Deterministic (seeded). The report is timed (median of 5 runs, wall clock) and its
 peak memory measured with tracemalloc (a separate run: tracing slows Python down); 2,500
 and 5,000 activities over the same market data show the growth with the number of
-activities. Targets: under 1 second on one core and under 200 MB. Run with `make bench`
-(from run.py) or `python bench/bench_performance.py`."""
+activities. Targets: under 1 second on one core and under 200 MB. `rows()` gives the
+rows of `make bench`'s table (bench/run.py); `python bench/bench_performance.py` prints
+them alone."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from portfoliowise.domain.activities import Activity, ActivityType
 from portfoliowise.domain.instruments import parse_symbol
@@ -29,6 +31,7 @@ from portfoliowise.domain.ledger import CostMethod, FxHistory
 from portfoliowise.domain.market import DailyClose, DailyHistory
 from portfoliowise.domain.money import JPY, USD
 from portfoliowise.domain.performance import PerformanceReport, performance_report
+from table import Row, failed, render  # bench/table.py, beside this file
 
 SEED = 20261128
 SYMBOLS = 250
@@ -218,48 +221,77 @@ def measure(market: Market, activities: list[Activity]) -> Measurement:
     return Measurement(statistics.median(walls), statistics.median(cpus), peak / 1e6, result)
 
 
-def main() -> int:
+GROUP = "performance"
+
+
+def rows() -> list[Row]:
+    """The report's time and peak memory per ledger size, the growth per activity, and
+    the whole process's peak RSS with its inputs, as rows of the bench table."""
     rng = random.Random(SEED)
     market = build_market(rng)
     closes = sum(len(history.closes) for history in market.closes)
-    print(
-        f"{'performance report, range MAX':<38} {'median of 5 (s)':>15} {'cpu (s)':>8} "
-        f"{'target':>7}  {'ok':<3} {'peak MB':>8} {'target':>7}  {'ok':<3} note"
-    )
-    failed = False
+    out: list[Row] = []
     seen: list[tuple[int, float]] = []
     for size in SIZES:
         activities = build_activities(random.Random(SEED + size), market, size)
         m = measure(market, activities)
-        fast, small = m.seconds < TARGET_SECONDS, m.megabytes < TARGET_MB
-        failed |= not (fast and small)
         seen.append((len(activities), m.cpu))
+        label = f"report MAX, {len(activities):,} activities, {SYMBOLS} symbols, 10 y"
         note = (
-            f"{len(m.report.series):,} days, {closes:,} closes, "
+            f"cpu {m.cpu:.3f} s; {len(m.report.series):,} days, {closes:,} closes, "
             f"{m.report.filled_total:,} filled, twr {m.report.twr:.4f}"
         )
-        print(
-            f"{f'{len(activities):,} activities, {SYMBOLS} symbols, 10 y':<38} "
-            f"{m.seconds:>15.3f} {m.cpu:>8.3f} {TARGET_SECONDS:>6.1f}s  "
-            f"{'yes' if fast else 'NO':<3} {m.megabytes:>8.1f} {TARGET_MB:>6.0f}M  "
-            f"{'yes' if small else 'NO':<3} {note}"
+        out.append(
+            Row(
+                GROUP,
+                f"{label}: time (median of {RUNS})",
+                f"{m.seconds:.3f} s",
+                f"< {TARGET_SECONDS:.1f} s",
+                m.seconds < TARGET_SECONDS,
+                note,
+            )
+        )
+        out.append(
+            Row(
+                GROUP,
+                f"{label}: peak memory (tracemalloc)",
+                f"{m.megabytes:.1f} MB",
+                f"< {TARGET_MB:.0f} MB",
+                m.megabytes < TARGET_MB,
+            )
         )
     (first, first_cpu), (last, last_cpu) = seen[0], seen[-1]
     slope = (last_cpu - first_cpu) / (last - first) * 1e6
-    print(
-        f"growth: {slope:.0f} µs of CPU per activity beyond the market data's "
-        f"{first_cpu - slope * first / 1e6:.3f} s (linear in activities, closes and days)"
+    out.append(
+        Row(
+            GROUP,
+            "growth: CPU per activity beyond the market data",
+            f"{slope:.0f} us",
+            note=f"plus {first_cpu - slope * first / 1e6:.3f} s for the market data "
+            "(linear in activities, closes and days)",
+        )
     )
     # The whole process (interpreter, the 10 years of closes, every ledger and report
     # built above) against the portfolio function's memory: what Lambda would see.
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    whole = rss < TARGET_MB
-    failed |= not whole
-    print(
-        f"process peak RSS with the inputs: {rss:.0f} MB (target {TARGET_MB:.0f} MB: "
-        f"{'yes' if whole else 'NO'}; the portfolio function has 256 MB)"
+    out.append(
+        Row(
+            GROUP,
+            "process peak RSS with the inputs",
+            f"{rss:.0f} MB",
+            f"< {TARGET_MB:.0f} MB",
+            rss < TARGET_MB,
+            "the portfolio function has 256 MB; in `make bench` the process also ran "
+            "the benchmarks before this one",
+        )
     )
-    return 1 if failed else 0
+    return out
+
+
+def main() -> int:
+    result = rows()
+    print(render(result))
+    return 1 if failed(result) else 0
 
 
 if __name__ == "__main__":

@@ -1,23 +1,37 @@
-"""Domain benchmarks: valuation, allocation and a buy-mode simulation for a generated
-portfolio of 10,000 holdings and a 100,000,000 JPY budget. Prints a table; the target
-is under 1 second each on one core. Then the cold imports of the market handler
-(market_import.py) and the performance report of a 10,000-activity ledger
-(bench_performance.py), each with its own table. Run with `make bench`."""
+"""`make bench`: every benchmark's rows in ONE table (bench/table.py), each figure beside
+its target; the exit status is 1 when a row misses its target.
+
+- domain (here): valuation, allocation and a buy-mode simulation for a generated portfolio
+  of 10,000 holdings and a 100,000,000 JPY budget, best of 3, each under 1 s on one core;
+- performance (bench_performance.py): the ledger's performance report of 10,000 activities;
+- round trips (bench_round_trips.py): the portfolio function's DynamoDB requests for a
+  warm valuation of 250 holdings, and its HTTP calls outside AWS;
+- server (bench_server.py): `portfoliowise serve` under 8 keep-alive clients, a 50-holding
+  valuation against /health;
+- cli (bench_cli.py): `portfoliowise value` on the bundled example, wall time;
+- cold start, memory, sizes (bench_cold_start.py): the Lambda functions as Lambda runs them.
+
+A benchmark that fails to run is a failed row naming its error, never a silent skip."""
 
 from __future__ import annotations
 
 import random
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_performance  # bench/bench_performance.py, beside this file
-import market_import  # bench/market_import.py, beside this file
+import bench_cli  # the modules beside this file
+import bench_cold_start
+import bench_performance
+import bench_round_trips
+import bench_server
 from portfoliowise.domain.allocation import Dimension, allocation, drift
 from portfoliowise.domain.fx import FxRate, RateTable
 from portfoliowise.domain.money import JPY, USD, Money
@@ -25,6 +39,7 @@ from portfoliowise.domain.portfolio import Holding, Portfolio
 from portfoliowise.domain.quotes import Quote, QuoteStatus
 from portfoliowise.domain.simulation import simulate
 from portfoliowise.domain.valuation import value_portfolio
+from table import Row, failed, render
 
 HOLDINGS = 10_000
 BUDGET = Money(Decimal(100_000_000), JPY)
@@ -100,7 +115,7 @@ def _orders(result: object) -> str:
     return f"{len(orders):,} orders, spent {result.spent.display()}"  # type: ignore[attr-defined]
 
 
-def main() -> int:
+def domain_rows() -> list[Row]:
     portfolio, quotes, rates = build()
     t_value, valuation = timed(lambda: value_portfolio(portfolio, quotes, rates, at=AT))
     assert valuation is not None
@@ -113,26 +128,48 @@ def main() -> int:
     t_sim, sim = timed(lambda: simulate(portfolio, quotes, rates, BUDGET))
     fresh, fresh_quotes, _ = build(fresh=True)
     t_fresh, sim_fresh = timed(lambda: simulate(fresh, fresh_quotes, rates, BUDGET))
-    rows = [
+    measured = [
         ("valuation (10,000 holdings)", t_value, ""),
-        ("allocation (6 breakdowns + drift)", t_alloc, ""),
-        ("simulation, buy, 100,000,000 JPY", t_sim, _orders(sim)),
-        ("simulation, buy, nothing held yet", t_fresh, _orders(sim_fresh)),
+        ("allocation (6 breakdowns + drift, 10,000 holdings)", t_alloc, ""),
+        ("simulation, buy, 100,000,000 JPY (10,000 holdings)", t_sim, _orders(sim)),
+        ("simulation, buy, nothing held yet (10,000 holdings)", t_fresh, _orders(sim_fresh)),
     ]
-    print(f"{'benchmark':<36} {'best of 3 (s)':>14} {'target (s)':>11}  {'ok':<3} note")
-    failed = False
-    for name, seconds, note in rows:
-        ok = seconds < TARGET_SECONDS
-        failed |= not ok
-        print(
-            f"{name:<36} {seconds:>14.3f} {TARGET_SECONDS:>11.1f}  "
-            f"{'yes' if ok else 'NO':<3} {note}"
+    return [
+        Row(
+            "domain",
+            f"{name}, best of 3",
+            f"{seconds:.3f} s",
+            f"< {TARGET_SECONDS:.1f} s",
+            seconds < TARGET_SECONDS,
+            note,
         )
-    print()
-    failed |= market_import.main() != 0  # cold import of the market handler vs boto3
-    print()
-    failed |= bench_performance.main() != 0  # the performance report of a 10,000-activity ledger
-    return 1 if failed else 0
+        for name, seconds, note in measured
+    ]
+
+
+BENCHMARKS: tuple[tuple[str, Callable[[], list[Row]]], ...] = (
+    ("domain", domain_rows),
+    ("performance", bench_performance.rows),
+    ("round trips", bench_round_trips.rows),
+    ("server", bench_server.rows),
+    ("cli", bench_cli.rows),
+    ("cold start", bench_cold_start.rows),
+)
+
+
+def main() -> int:
+    rows: list[Row] = []
+    for group, benchmark in BENCHMARKS:
+        print(f"bench: {group} ...", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        try:
+            rows.extend(benchmark())
+        except Exception as exc:  # a failed row, and the others still run
+            traceback.print_exc()
+            rows.append(Row(group, "(did not run)", "error", "", False, repr(exc)[:200]))
+        print(f"bench: {group} took {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    print(render(rows))
+    return 1 if failed(rows) else 0
 
 
 if __name__ == "__main__":

@@ -30,7 +30,17 @@ How:
   25 MB, far from the limit).
 - Cached: each asset records a hash of its requirement list and of the source tree; a re-run
   with nothing changed only prints the table.
+- Bytecode: every `.py` of the asset is compiled into `__pycache__/*.cpython-312.pyc` by
+  CPython 3.12 itself (the runtime's minor, LAMBDA_PYTHON_VERSION; `python3.12` on PATH or
+  in pyenv, else the build fails saying so), with `--invalidation-mode unchecked-hash`: the
+  interpreter loads it without comparing the source's mtime (which the zip does not keep)
+  and never needs to write bytecode into Lambda's read-only /var/task. Without it every cold
+  start compiles the ~700 modules it imports: two to three times slower (`make bench`).
 - Prints each asset's unzipped size and fails if any exceeds Lambda's 250 MB.
+
+`--platform lambda-x86_64` builds the same assets for Python 3.12 on x86_64
+(`infra/cdk/build/x86_64-assets/`), never deployed: `make bench` times the cold import of each
+handler from them on this machine (bench/bench_cold_start.py).
 
 `--platform host` builds the same assets for the interpreter running the build instead
 (`infra/cdk/build/host-assets/`): the same pinned versions, the same per-function filtering
@@ -61,6 +71,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SRC_PACKAGE = REPO_ROOT / "src" / "portfoliowise"
 DEFAULT_OUT = Path(__file__).resolve().parent / "build" / "assets"
 DEFAULT_HOST_OUT = Path(__file__).resolve().parent / "build" / "host-assets"
+DEFAULT_X86_OUT = Path(__file__).resolve().parent / "build" / "x86_64-assets"
 
 FUNCTIONS: tuple[str, ...] = ("market", "auth", "portfolio", "analysis", "scheduled")
 
@@ -81,11 +92,15 @@ EXCLUDED_BY_FUNCTION: Mapping[str, frozenset[str]] = {
     "scheduled": HEAVY_PACKAGES,
 }
 
+# The runtime's CPython minor: the wheels' tags, the markers and the bytecode's interpreter
+# all follow it; the CDK's runtime must be `python3.12` too (test_handler_imports.py).
 LAMBDA_PYTHON_VERSION = "3.12"
+LAMBDA_RUNTIME = f"python{LAMBDA_PYTHON_VERSION}"
 # The python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34): manylinux2014 (glibc 2.17)
 # up to manylinux_2_34 wheels load there. numpy 2.5 ships aarch64 wheels for manylinux_2_28
 # only, so `manylinux2014` alone (pip's `--platform manylinux2014_aarch64`) cannot resolve.
 LAMBDA_PLATFORM = "aarch64-manylinux_2_34"
+LAMBDA_X86_PLATFORM = "x86_64-manylinux_2_34"  # the same on x86_64 (bench only)
 LAMBDA_UNZIPPED_LIMIT_MB = 250.0
 
 # The Lambda python3.12 arm64 environment, for evaluating environment markers.
@@ -117,8 +132,67 @@ _IGNORED_SOURCE_PARTS = frozenset({"__pycache__"})
 _IGNORED_SOURCE_SUFFIXES = frozenset({".pyc", ".pyo"})
 
 
+# How the assets' bytecode is compiled (part of every input hash: a change rebuilds).
+BYTECODE = "bytecode: compileall unchecked-hash"
+
+
 class AssetBuildError(RuntimeError):
-    """The installer failed or an asset is over Lambda's size limit."""
+    """The installer failed, the bytecode's interpreter is missing or an asset is over
+    Lambda's size limit."""
+
+
+def _python_version_of(candidate: str) -> str | None:
+    """`3.12` for a CPython 3.12 interpreter, None when it does not run (a pyenv shim whose
+    version is not selected, say) or is not CPython."""
+    probe = "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])"
+    try:
+        done = subprocess.run(
+            [candidate, "-I", "-c", probe], capture_output=True, text=True, check=False, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    name, _, version = done.stdout.strip().partition(" ")
+    return version if done.returncode == 0 and name == "cpython" else None
+
+
+def python_candidates(version: str) -> list[str]:
+    """Where a CPython `version` may be: $PYTHON312 (for 3.12), `python3.12` on PATH, then
+    pyenv's installed versions (newest patch first)."""
+    found = [
+        os.environ.get(f"PYTHON{version.replace('.', '')}", ""),
+        shutil.which(f"python{version}"),
+    ]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    installed = (pyenv_root / "versions").glob(f"{version}.*/bin/python{version}")
+
+    def release(path: Path) -> tuple[int, ...]:  # versions/3.12.10/bin/python3.12 -> (3, 12, 10)
+        return tuple(int(part) for part in re.findall(r"\d+", path.parents[1].name))
+
+    found += [str(path) for path in sorted(installed, key=release, reverse=True)]
+    return [candidate for candidate in found if candidate]
+
+
+def find_python(version: str = LAMBDA_PYTHON_VERSION) -> str:
+    """A CPython `version` interpreter (the Lambda runtime's minor compiles its bytecode)."""
+    for candidate in python_candidates(version):
+        if _python_version_of(candidate) == version:
+            return candidate
+    raise AssetBuildError(
+        f"CPython {version} not found (the Lambda runtime's bytecode must be compiled by the "
+        f"runtime's own minor): install it (`pyenv install {version}`) or set "
+        f"PYTHON{version.replace('.', '')}=/path/to/python{version}"
+    )
+
+
+def compile_bytecode(target: Path, python: str) -> None:
+    """Compiles every `.py` under `target` with `python`, into `__pycache__` beside it, as
+    unchecked-hash .pyc: loaded without looking at the source's mtime, never rewritten."""
+    command = [python, "-I", "-m", "compileall", "-q", "-j0"]
+    command += ["--invalidation-mode", "unchecked-hash", str(target)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        detail = (done.stdout + done.stderr).strip()[-4000:]
+        raise AssetBuildError(f"compiling the bytecode of {target} failed:\n{detail}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,24 +201,34 @@ class Platform:
 
     `python_platform` + `python_version` select wheels for another machine (uv's
     `--python-platform`/`--python-version`); `interpreter` selects them for that interpreter
-    (uv's `--python`: its own tags)."""
+    (uv's `--python`: its own tags). `bytecode`: compile the asset's `.py` files with the
+    platform's CPython minor (`python_version`, else `interpreter`)."""
 
     name: str
     marker_env: Mapping[str, str]
     python_platform: str | None = None
     python_version: str | None = None
     interpreter: str | None = None
+    bytecode: bool = True
 
     def describe(self) -> str:
         """What goes into an asset's input hash."""
+        compiled = f" {BYTECODE}" if self.bytecode else ""
         if self.python_platform is not None:
-            return f"{self.python_platform} cp{self.python_version}"
+            return f"{self.python_platform} cp{self.python_version}{compiled}"
         env = self.marker_env
         return (
             f"{self.name} {self.interpreter} {env.get('implementation_name')}"
             f"{env.get('python_full_version')} {env.get('sys_platform')} "
-            f"{env.get('platform_machine')}"
+            f"{env.get('platform_machine')}{compiled}"
         )
+
+    def bytecode_interpreter(self) -> str:
+        """The interpreter that compiles the asset's bytecode: a CPython of the platform's
+        minor (python3.12 for Lambda), else the platform's own interpreter."""
+        if self.python_version is not None:
+            return find_python(self.python_version)
+        return self.interpreter or sys.executable
 
 
 LAMBDA = Platform(
@@ -153,14 +237,26 @@ LAMBDA = Platform(
     python_platform=LAMBDA_PLATFORM,
     python_version=LAMBDA_PYTHON_VERSION,
 )
+# The Lambda assets for x86_64 (same versions, markers for x86_64): bench/bench_cold_start.py
+# imports them on this machine. Never deployed (the functions are arm64).
+LAMBDA_X86 = Platform(
+    name="lambda-x86_64",
+    marker_env={**LAMBDA_MARKER_ENV, "platform_machine": "x86_64"},
+    python_platform=LAMBDA_X86_PLATFORM,
+    python_version=LAMBDA_PYTHON_VERSION,
+)
+PLATFORMS: Mapping[str, Platform] = {LAMBDA.name: LAMBDA, LAMBDA_X86.name: LAMBDA_X86}
 
 
 def host_platform() -> Platform:
-    """The interpreter running this code, on this machine (for tests: never deployed)."""
+    """The interpreter running this code, on this machine (for tests: never deployed). No
+    bytecode: the handler import test runs with a `pycache_prefix` of its own, which makes
+    the interpreter ignore an asset's `__pycache__`."""
     return Platform(
         name="host",
         marker_env={key: str(value) for key, value in default_environment().items()},
         interpreter=sys.executable,
+        bytecode=False,
     )
 
 
@@ -401,6 +497,13 @@ def build_function(
             staging / PROJECT_NAME,
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo"),
         )
+    target = platform or LAMBDA
+    if target.bytecode:
+        try:
+            compile_bytecode(staging, target.bytecode_interpreter())
+        except AssetBuildError:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     shutil.rmtree(final, ignore_errors=True)
     manifest.unlink(missing_ok=True)
     staging.rename(final)
@@ -479,20 +582,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--platform",
-        choices=("lambda", "host"),
+        choices=("lambda", LAMBDA_X86.name, "host"),
         default="lambda",
-        help="lambda (default): the deployed assets; host: this machine's interpreter, for "
-        "the handler import test (never deployed)",
+        help="lambda (default): the deployed assets; lambda-x86_64: the same for x86_64, for "
+        "the cold-start bench; host: this machine's interpreter, for the handler import test "
+        "(the last two never deployed)",
     )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.functions) - set(FUNCTIONS))
     if unknown:
         parser.error(f"unknown function(s): {', '.join(unknown)}")
-    host = args.platform == "host"
-    out = args.out or (DEFAULT_HOST_OUT if host else DEFAULT_OUT)
+    platform = host_platform() if args.platform == "host" else PLATFORMS[args.platform]
+    default_out = {"host": DEFAULT_HOST_OUT, LAMBDA_X86.name: DEFAULT_X86_OUT}
+    out = args.out or default_out.get(args.platform, DEFAULT_OUT)
     started = time.monotonic()
     try:
-        reports = build_all(args.functions or FUNCTIONS, out, host_platform() if host else LAMBDA)
+        reports = build_all(args.functions or FUNCTIONS, out, platform)
         print(size_table(reports))  # noqa: T201
         print(f"total {time.monotonic() - started:.1f}s -> {out}")  # noqa: T201
         check_sizes(reports)

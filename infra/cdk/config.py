@@ -9,7 +9,8 @@
 | `natMode`            | `single`         | `per-az` (seed §2), `single` or `none`, see below    |
 | `interfaceEndpoints` | `false`          | interface endpoints (constants.                      |
 |                      |                  | INTERFACE_ENDPOINT_SERVICES) in the data subnets;    |
-|                      |                  | always on with `natMode=none`                        |
+|                      |                  | with `natMode=none` they also decide whether any     |
+|                      |                  | function runs in the VPC (see below)                 |
 | `dr`                 | `false`          | us-east-1 replicas, backup replication, failover     |
 | `standby`            | `false`          | the DR-region deployment: imports the replica tables,|
 |                      |                  | keys and backups bucket instead of creating them     |
@@ -26,13 +27,26 @@ availability of outbound internet, but three gateways cost about $99/month in us
 ($135 in Tokyo) before any traffic, several times the seed's $25/month total (`make cost`).
 `single` (the default) keeps every function able to reach Google, OpenAI and the market
 sources for about a third of that; if its AZ fails, only outbound internet calls fail
-(DynamoDB and S3 use gateway endpoints in every AZ). `none` has no NAT gateway: in-VPC
-functions reach DynamoDB and S3 through the gateway endpoints and the other AWS APIs they
-call (X-Ray, Lambda, Secrets Manager, KMS, EventBridge, SNS, CloudWatch) through the
-interface endpoints, which `none` always creates; the functions that call the internet run
-outside the VPC
-(`NetworkRefs.private_subnets_have_internet` is False). tests/infra/test_vpc_reach.py checks
-that every in-VPC function has an endpoint for each service its IAM policy lets it call.
+(DynamoDB and S3 use gateway endpoints in every AZ). `none` has no NAT gateway, and is the
+cheapest mode only without interface endpoints (8 endpoints in 3 AZs cost about $175/month,
+`make cost`):
+
+- `none` (default `interfaceEndpoints=false`): every function runs outside the VPC (no
+  ENIs, no interface endpoints). The functions reach the AWS APIs (DynamoDB, S3, X-Ray,
+  Lambda, Secrets Manager, KMS, EventBridge, SNS, CloudWatch) and the internet over the
+  Lambda service's own network, with TLS and SigV4 as always; what they may do stays scoped
+  by their IAM policies (tables, buckets, keys, secrets by ARN), which is what keeps the data
+  private, not the network path. The VPC itself stays (subnets, NACLs, gateway endpoints,
+  flow logs: no hourly cost).
+- `none` with `interfaceEndpoints=true`: the functions that call no internet host stay in
+  the VPC and reach DynamoDB and S3 through the gateway endpoints and the other AWS APIs
+  they call through the interface endpoints; those that call the internet
+  (constants.LAMBDA_NEEDS_INTERNET) run outside the VPC.
+
+`Settings.functions_in_vpc` is the switch; tests/infra/test_vpc_reach.py checks that in
+every configuration with in-VPC functions (`per-az`, `single`, `none` + endpoints) each
+in-VPC function reaches every service its IAM policy lets it call, and that plain `none`
+puts no function in the VPC and creates no interface endpoint.
 """
 
 from __future__ import annotations
@@ -154,9 +168,16 @@ class Settings:
 
     @property
     def creates_interface_endpoints(self) -> bool:
-        """Interface endpoints are created when asked for, and always with NAT mode `none`
-        (the in-VPC functions reach the AWS APIs besides DynamoDB and S3 only through them)."""
-        return self.interface_endpoints or self.nat_mode == c.NAT_MODE_NONE
+        """Interface endpoints are created when asked for (`interfaceEndpoints`), in any NAT
+        mode; `none` no longer implies them (it moves the functions out of the VPC instead)."""
+        return self.interface_endpoints
+
+    @property
+    def functions_in_vpc(self) -> bool:
+        """Whether any function runs in the VPC: with a NAT gateway, or with NAT mode `none`
+        and the interface endpoints (without either, an in-VPC function could reach nothing
+        but DynamoDB and S3, so every function runs outside the VPC)."""
+        return self.nat_mode != c.NAT_MODE_NONE or self.creates_interface_endpoints
 
     @property
     def failover_enabled(self) -> bool:

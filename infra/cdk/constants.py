@@ -57,9 +57,10 @@ NAT_MODE_SINGLE = "single"
 NAT_MODE_NONE = "none"
 NAT_MODES = (NAT_MODE_PER_AZ, NAT_MODE_SINGLE, NAT_MODE_NONE)
 DEFAULT_NAT_MODE = NAT_MODE_SINGLE
-# Interface endpoints (seed §2 "VPC Endpoint SG: inbound 443 from Lambda"), created with NAT
-# mode `none` (always) or when the `interfaceEndpoints` setting is on: the AWS APIs the in-VPC
-# functions call besides DynamoDB and S3 (which have free gateway endpoints).
+# Interface endpoints (seed §2 "VPC Endpoint SG: inbound 443 from Lambda"), created when the
+# `interfaceEndpoints` setting is on (NAT mode `none` without it runs every function outside
+# the VPC, config.py): the AWS APIs the in-VPC functions call besides DynamoDB and S3 (which
+# have free gateway endpoints).
 INTERFACE_ENDPOINT_SERVICES = (
     "secretsmanager",
     "kms",
@@ -279,7 +280,8 @@ LAMBDA_DESCRIPTIONS: dict[str, str] = {
 LAMBDA_LOG_RETENTION_DAYS = 30  # seed §5: /aws/lambda/* 30d
 LAMBDA_HANDLER_PACKAGE = "portfoliowise.handlers.lambdas"  # <package>.<function>.handler
 # Functions that must reach the internet: outside the VPC when the private subnets have no NAT
-# (market: quote sources; auth: Google; analysis: the OpenAI API).
+# (market: quote sources; auth: Google; analysis: the OpenAI API). With NAT mode `none` and
+# no interface endpoints every function runs outside the VPC (config.Settings.functions_in_vpc).
 LAMBDA_NEEDS_INTERNET = frozenset({"market", "auth", "analysis"})
 # The model the analysis function asks (OPENAI_MODEL; the code's default is the same,
 # src/portfoliowise/handlers/settings.py DEFAULT_OPENAI_MODEL).

@@ -14,23 +14,42 @@ repeated here.
 Unit prices: AWS list prices in USD for the deployed region (`cdk.json`'s context `region`,
 us-west-2 as the seed draws it; `--region` prices another one of REGION_PRICES), as published
 on the AWS pricing pages in 2025 (PRICES_YEAR); they were not re-checked on the day of a
-deployment. NAT mode `none` includes the interface endpoints it always creates.
-CloudWatch's always-free tier (3 dashboards, 10 alarm metrics, 10 custom metrics) is applied
-unless `--no-free-tier`.
+deployment. The columns: `per-az`, `single`, `none` as deployed by default (with `none` no
+function runs in the VPC and no interface endpoint is created, config.py), and
+`none+endpoints` (`-c natMode=none -c interfaceEndpoints=true`: the in-VPC functions reach the
+AWS APIs through the interface endpoints). CloudWatch's always-free tier (3 dashboards, 10
+alarm metrics, 10 custom metrics) is applied unless `--no-free-tier`.
+
+Custom metrics are counted from the code's catalog (handlers/metric_names.py CATALOG): one
+metric per name, function and value of its run-time dimensions (route, tier, source, job,
+analyst and outcome; the cardinalities below, the derivation is printed under the table).
+CloudWatch prorates custom metrics by the hour they receive data, so rarely used routes,
+sources or outcomes cost less than the full figure: the estimate is the upper bound.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.cdk import constants as C
+from portfoliowise.adapters.market.chain import (
+    DEFAULT_FX_SOURCES,
+    DEFAULT_HISTORY_SOURCES,
+    DEFAULT_QUOTE_SOURCES,
+)
+from portfoliowise.application.web_app import FREE_PLAN
+from portfoliowise.domain.analysis import OPENAI_ANALYST, RULES_ANALYST, FallbackReason
+from portfoliowise.handlers import metric_names as M
 
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
+API_MODULE = Path(__file__).resolve().parent / "components" / "api.py"
 
 PRICES_YEAR = "2025"
 HOURS_PER_MONTH = 730
@@ -83,11 +102,98 @@ DASHBOARDS = 3  # operations, business, security (monitoring.py)
 # (1); API 5xx (1), latency (1); cache miss rate (2); dead-letter queues, events and analysis
 # (2); info: sign-up, large change, unusual (3).
 ALARM_METRICS = len(C.LAMBDA_FUNCTION_NAMES) * (2 + 1 + 1) + 1 + 1 + 2 + 2 + 3
-# Custom metrics (EMF metric x dimension set, plus the memory metric filters): cache hits and
-# misses, sign-ups, sign-ins, auth failures, unusual activity (auth, portfolio), portfolio
-# writes, portfolio value, large changes, API requests (per API function), source failures
-# (Yahoo, Stooq, funds, Frankfurter), max memory per function.
-CUSTOM_METRICS = 2 + 3 + 2 + 3 + len(C.LAMBDA_API_FUNCTION_NAMES) + 4 + len(C.LAMBDA_FUNCTION_NAMES)
+
+
+def api_routes(source: Path = API_MODULE) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """api.py's ROUTES, (path, methods, function), read from its source: importing api.py
+    imports aws_cdk, which starts a Node.js process for seconds (tests/infra/test_cost.py
+    checks that this is api.ROUTES)."""
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.AnnAssign):
+            targets, value = [node.target], node.value
+        elif isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        else:
+            continue
+        if value is not None and any(isinstance(t, ast.Name) and t.id == "ROUTES" for t in targets):
+            return tuple(ast.literal_eval(value))
+    raise LookupError(f"no ROUTES in {source}")
+
+
+# Custom metrics: CATALOG's (metric, function, dimension names), each counted once per value
+# of its run-time dimensions (a metric is a name + a set of dimension values in CloudWatch):
+# route: the API Gateway methods routed to the function (api.py ROUTES);
+ROUTES_PER_FUNCTION: dict[str, int] = dict(
+    Counter(function for _, methods, function in api_routes() for _ in methods)
+)
+# tier: the caller's plan (every user is on the free plan) or anonymous;
+TIERS = (FREE_PLAN, M.ANONYMOUS_TIER)
+# source: the market function's sources, the default chains (no *_SOURCES setting deployed);
+MARKET_SOURCES = tuple(
+    sorted({*DEFAULT_QUOTE_SOURCES, *DEFAULT_FX_SOURCES, *DEFAULT_HISTORY_SOURCES})
+)
+# job: the scheduled jobs and the domain-event consumer (handlers/lambdas/scheduled.py
+# DOMAIN_EVENT_JOB);
+DOMAIN_EVENT_JOB = "portfolio-event"
+JOBS = (*C.SCHEDULES, DOMAIN_EVENT_JOB)
+# analyst x outcome, as telemetry.analysis records them: the AI analyst answered, the rules
+# stood in for one of the fallback reasons, or the run failed (analyst `none`).
+ANSWERED, FAILED, NO_ANALYST = "answered", "failed", "none"
+ANALYSIS_OUTCOMES = (
+    (OPENAI_ANALYST, ANSWERED),
+    *((RULES_ANALYST, reason.value) for reason in FallbackReason),
+    (NO_ANALYST, FAILED),
+)
+
+
+def metric_count(metric: M.EmittedMetric) -> int:
+    """How many CloudWatch metrics one CATALOG entry is (its run-time dimension values)."""
+    extra = metric.dimensions[1:]  # the first is `service`: one value per function
+    if not extra:
+        return 1
+    if extra == (M.ROUTE,):
+        return ROUTES_PER_FUNCTION[metric.function]
+    if extra == (M.TIER,):
+        return len(TIERS)
+    if extra == (M.SOURCE,):
+        return len(MARKET_SOURCES)
+    if extra == (M.JOB,):
+        return len(JOBS)
+    if extra == (M.ANALYST, M.OUTCOME):
+        return len(ANALYSIS_OUTCOMES)
+    raise ValueError(f"{metric.name} ({metric.function}): no count for the dimensions {extra}")
+
+
+def custom_metrics_derivation() -> list[str]:
+    """The custom metric count, by dimension set: `<metrics> x <values> = <count>` lines."""
+    groups: dict[tuple[str, ...], list[M.EmittedMetric]] = {}
+    for metric in M.CATALOG:
+        groups.setdefault(metric.dimensions[1:], []).append(metric)
+    lines = []
+    for extra, metrics in groups.items():
+        total = sum(metric_count(m) for m in metrics)
+        if not extra:
+            what = "service only"
+            basis = f"{len(metrics)} (metric, function)"
+        elif extra == (M.ROUTE,):
+            what = "per route"
+            names = sorted({m.name for m in metrics})
+            per_function = Counter(m.function for m in metrics)
+            basis = (
+                " + ".join(
+                    f"{per_function[f]} x {ROUTES_PER_FUNCTION[f]} {f}"
+                    for f in sorted(per_function)
+                )
+                + f" routes ({', '.join(names)})"
+            )
+        else:
+            what = "per " + " x ".join(extra)
+            basis = f"{len(metrics)} (metric, function) x {metric_count(metrics[0])}"
+        lines.append(f"{what}: {basis} = {total}")
+    return lines
+
+
+CUSTOM_METRICS = sum(metric_count(metric) for metric in M.CATALOG)
 # KMS keys: tables, buckets, secrets, session tokens (foundation), alert topics (monitoring);
 # with DR: the DR region's table, bucket and secrets-replica keys.
 KMS_KEYS = 5
@@ -118,10 +224,7 @@ class Estimate:
 
     @property
     def label(self) -> str:
-        # `none` always has the interface endpoints (config.Settings.creates_interface_endpoints)
-        if self.interface_endpoints and self.nat_mode != C.NAT_MODE_NONE:
-            return self.nat_mode + "+endpoints"
-        return self.nat_mode
+        return self.nat_mode + ("+endpoints" if self.interface_endpoints else "")
 
 
 def _billable(count: int, free: int, free_tier: bool) -> int:
@@ -142,7 +245,6 @@ def estimate(
     if region not in REGION_PRICES:
         raise ValueError(f"no prices for region {region!r}: one of {', '.join(REGION_PRICES)}")
     prices = REGION_PRICES[region]
-    interface_endpoints = interface_endpoints or nat_mode == C.NAT_MODE_NONE
     secrets = SECRETS * (2 if dr else 1)
     nats = NAT_GATEWAYS[nat_mode]
     dashboards = _billable(DASHBOARDS, FREE_DASHBOARDS, free_tier)
@@ -200,7 +302,8 @@ def estimate(
         LineItem(
             "CloudWatch custom metrics",
             metrics * CLOUDWATCH_CUSTOM_METRIC_PER_MONTH,
-            f"{CUSTOM_METRICS} ({metrics} billable) x {CLOUDWATCH_CUSTOM_METRIC_PER_MONTH}",
+            f"{CUSTOM_METRICS} ({metrics} billable) x {CLOUDWATCH_CUSTOM_METRIC_PER_MONTH}, "
+            "upper bound (prorated by the hours a metric receives data)",
         ),
         LineItem("KMS keys", keys * KMS_KEY_PER_MONTH, f"{keys} x {KMS_KEY_PER_MONTH}"),
         LineItem(
@@ -223,10 +326,16 @@ def estimate(
 def configurations(
     *, region: str = C.DEFAULT_PRIMARY_REGION, dr: bool = False, free_tier: bool = True
 ) -> list[Estimate]:
-    """The three NAT modes as deployed (`none` with the interface endpoints it creates)."""
+    """The three NAT modes as deployed by default (`none`: every function outside the VPC, no
+    interface endpoints), then `none` with the interface endpoints (`none+endpoints`)."""
     return [
-        estimate(mode, region=region, dr=dr, free_tier=free_tier)
-        for mode in (C.NAT_MODE_PER_AZ, C.NAT_MODE_SINGLE, C.NAT_MODE_NONE)
+        *(
+            estimate(mode, region=region, dr=dr, free_tier=free_tier)
+            for mode in (C.NAT_MODE_PER_AZ, C.NAT_MODE_SINGLE, C.NAT_MODE_NONE)
+        ),
+        estimate(
+            C.NAT_MODE_NONE, region=region, interface_endpoints=True, dr=dr, free_tier=free_tier
+        ),
     ]
 
 
@@ -267,6 +376,22 @@ def table(estimates: Sequence[Estimate]) -> str:
     return "\n".join(lines)
 
 
+def notes(estimates: Sequence[Estimate]) -> str:
+    """Each row's basis (per column where the columns differ), and the custom metrics'
+    derivation."""
+    lines = ["Basis of each row:"]
+    for index, item in enumerate(estimates[0].items):
+        bases = [e.items[index].basis for e in estimates]
+        if len(set(bases)) == 1:
+            lines.append(f"  {item.name}: {bases[0]}")
+        else:
+            per_column = "; ".join(f"{e.label} {b}" for e, b in zip(estimates, bases, strict=True))
+            lines.append(f"  {item.name}: {per_column}")
+        if item.name == "CloudWatch custom metrics":
+            lines.extend(f"    {line}" for line in custom_metrics_derivation())
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.cdk.cost", description=__doc__)
     parser.add_argument(
@@ -280,6 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     region = args.region or deployed_region()
     estimates = configurations(region=region, dr=args.dr, free_tier=not args.no_free_tier)
     print(table(estimates))  # noqa: T201
+    print()  # noqa: T201
+    print(notes(estimates))  # noqa: T201
     return 0
 
 

@@ -1,6 +1,7 @@
 """PortfolioRepository.record_valuation: the latest valuation total kept beside the
-portfolio, the previous one given back, the same from every adapter (memory, SQLite,
-DynamoDB). It is not a change: no version, no `updatedAt`, no audit entry, no conflict."""
+portfolio (read with it by `get_with_valuation`), the previous one given back, the same
+from every adapter (memory, SQLite, DynamoDB). It is not a change: no version, no
+`updatedAt`, no audit entry, no conflict."""
 
 from __future__ import annotations
 
@@ -89,6 +90,21 @@ def test_a_restore_forgets_the_kept_valuation(stores: Stores) -> None:
     _record(stores, "1000000")
     stores.portfolios.restore(Portfolio.from_json(portfolio.to_json()), [])
     assert _record(stores, "1000000") is None
+
+
+def test_the_kept_total_is_read_with_the_portfolio(stores: Stores) -> None:
+    portfolio = _stored(stores)
+    read, kept = stores.portfolios.get_with_valuation("u1", "p1")
+    assert read.to_json() == stores.portfolios.get("u1", "p1").to_json()
+    assert kept is None
+    _record(stores, "1100000.5")
+    assert stores.portfolios.get_with_valuation("u1", "p1")[1] == Money.of("1100000.5", "JPY")
+    portfolio.rename("renamed", at=stores.clock.now())
+    stores.portfolios.save(portfolio, audit_entries(portfolio.pull_events(), CONTEXT))
+    read, kept = stores.portfolios.get_with_valuation("u1", "p1")
+    assert (read.name, kept) == ("renamed", None)  # a change forgets it
+    with pytest.raises(NotFoundError):
+        stores.portfolios.get_with_valuation("u1", "nope")
 
 
 def test_a_missing_deleted_or_other_users_portfolio_is_not_found(stores: Stores) -> None:

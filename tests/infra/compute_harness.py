@@ -190,12 +190,17 @@ class Synth:
 
 
 @functools.cache
-def synth(nat_mode: str = C.NAT_MODE_SINGLE, alarm_email: str | None = "ops@example.com") -> Synth:
+def synth(
+    nat_mode: str = C.NAT_MODE_SINGLE,
+    alarm_email: str | None = "ops@example.com",
+    interface_endpoints: bool = False,
+) -> Synth:
     outdir = _scratch("pw-cdk-")
     app = cdk.App(outdir=str(outdir), context={ASSET_ROOT_CONTEXT_KEY: str(asset_root())})
     stack = cdk.Stack(app, STACK, env=ENV)
     settings = Settings(
         nat_mode=nat_mode,
+        interface_endpoints=interface_endpoints,
         alarm_email=alarm_email,
         allowed_origins=("https://portfolio-wise.com", "http://localhost:5173"),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -156,7 +157,10 @@ def test_build_without_requirements_copies_the_package_and_caches(tmp_path: Path
     first = ba.build_function("auth", [], out, source=source, uv="/nonexistent/uv")
     assert not first.cached
     assert (out / "auth" / "portfoliowise" / "__init__.py").read_text() == "VERSION = 1\n"
-    assert not (out / "auth" / "portfoliowise" / "__pycache__").exists()
+    # the source tree's own bytecode stays out; the asset's is compiled for the runtime
+    assert [p.name for p in (out / "auth" / "portfoliowise" / "__pycache__").iterdir()] == [
+        f"__init__.cpython-{ba.LAMBDA_PYTHON_VERSION.replace('.', '')}.pyc"
+    ]
     again = ba.build_function("auth", [], out, source=source, uv="/nonexistent/uv")
     assert again.cached
     (source / "__init__.py").write_text("VERSION = 2\n")
@@ -292,7 +296,79 @@ def test_cli_builds_host_assets_in_their_own_directory(monkeypatch: pytest.Monke
     monkeypatch.setattr(ba, "build_all", fake_build_all)
     assert ba.main(["--platform", "host", "auth"]) == 0
     assert ba.main([]) == 0
+    assert ba.main(["--platform", "lambda-x86_64", "market"]) == 0
     assert calls == [
         (["auth"], ba.DEFAULT_HOST_OUT, "host"),
         (list(ba.FUNCTIONS), ba.DEFAULT_OUT, "lambda"),
+        (["market"], ba.DEFAULT_X86_OUT, "lambda-x86_64"),
     ]
+
+
+# -- bytecode: compiled by the runtime's own CPython minor ---------------------------------------
+
+PYC_TAG = f"cpython-{ba.LAMBDA_PYTHON_VERSION.replace('.', '')}"
+
+
+def _magic(python: str) -> bytes:
+    done = subprocess.run(
+        [python, "-I", "-c", "import importlib.util as u; print(u.MAGIC_NUMBER.hex())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return bytes.fromhex(done.stdout.strip())
+
+
+def test_a_built_asset_has_runtime_bytecode_for_every_module(tmp_path: Path) -> None:
+    """Every `.py` of the asset (the real source package here; the wheels' files go through
+    the same compileall) has its `__pycache__/<name>.cpython-312.pyc`, written by CPython
+    3.12 (its magic number) as an unchecked-hash pyc: Lambda loads it without comparing
+    mtimes, which the zip drops, and never writes into its read-only /var/task."""
+    report = ba.build_function("portfolio", [], tmp_path, uv="/nonexistent/uv")
+    sources = sorted(report.path.rglob("*.py"))
+    assert len(sources) > 100
+    magic = _magic(ba.find_python())
+    missing, wrong = [], []
+    for source in sources:
+        pyc = source.parent / "__pycache__" / f"{source.stem}.{PYC_TAG}.pyc"
+        if not pyc.is_file():
+            missing.append(str(source.relative_to(report.path)))
+            continue
+        header = pyc.read_bytes()[:8]
+        flags = int.from_bytes(header[4:8], "little")
+        if header[:4] != magic or flags != 0b01:  # hash-based, check_source off
+            wrong.append(str(pyc.relative_to(report.path)))
+    assert not missing
+    assert not wrong
+    stale = [p for p in report.path.rglob("*.pyc") if PYC_TAG not in p.name]
+    assert not stale
+
+
+def test_the_bytecode_interpreter_is_the_runtimes_minor(monkeypatch: pytest.MonkeyPatch) -> None:
+    python = ba.find_python()
+    assert ba.LAMBDA.bytecode_interpreter() == python
+    assert ba.LAMBDA_X86.bytecode_interpreter() == python
+    assert (
+        subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        == ba.LAMBDA_PYTHON_VERSION
+    )
+    monkeypatch.setattr(ba, "python_candidates", lambda version: ["/nonexistent/python"])
+    with pytest.raises(ba.AssetBuildError, match=r"^CPython 3\.12 not found"):
+        ba.find_python()
+
+
+def test_the_x86_64_platform_installs_the_same_versions_for_x86_64(tmp_path: Path) -> None:
+    command = " ".join(ba.install_command("uv", tmp_path / "t", tmp_path / "r.txt", ba.LAMBDA_X86))
+    assert "--python-platform x86_64-manylinux_2_34" in command
+    assert f"--python-version {ba.LAMBDA_PYTHON_VERSION}" in command
+    reqs = ba.parse_export(EXPORT)
+    for function in ba.FUNCTIONS:
+        assert ba.requirements_for(reqs, function, ba.LAMBDA_X86) == ba.requirements_for(
+            reqs, function
+        )
+    assert ba.input_hash([], None, ba.LAMBDA_X86) != ba.input_hash([], None)

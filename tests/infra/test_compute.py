@@ -474,8 +474,16 @@ def test_functions_run_in_the_private_subnets_with_the_lambda_sg() -> None:
         assert "LambdaSg" in repr(vpc["SecurityGroupIds"])
 
 
-def test_without_nat_the_internet_facing_functions_leave_the_vpc() -> None:
+def test_without_nat_and_endpoints_every_function_runs_outside_the_vpc() -> None:
+    """NAT mode `none` as deployed by default: no interface endpoints, so no function in the
+    VPC (config.Settings.functions_in_vpc)."""
     result = synth(C.NAT_MODE_NONE)
+    for logical in function_logical_ids(result).values():
+        assert "VpcConfig" not in result.raw["Resources"][logical]["Properties"], logical
+
+
+def test_without_nat_the_internet_facing_functions_leave_the_vpc() -> None:
+    result = synth(C.NAT_MODE_NONE, interface_endpoints=True)
     ids = function_logical_ids(result)
     props = {name: result.raw["Resources"][ids[name]]["Properties"] for name in SEED}
     # market: quote sources; auth: Google; analysis: the OpenAI API
@@ -486,11 +494,16 @@ def test_without_nat_the_internet_facing_functions_leave_the_vpc() -> None:
         assert "VpcConfig" in props[name], name
 
 
-@pytest.mark.parametrize("nat_mode", [C.NAT_MODE_SINGLE, C.NAT_MODE_NONE])
-def test_functions_in_the_vpc_may_attach_to_it_and_only_they(nat_mode: str) -> None:
+@pytest.mark.parametrize(
+    ("nat_mode", "interface_endpoints"),
+    [(C.NAT_MODE_SINGLE, False), (C.NAT_MODE_NONE, True), (C.NAT_MODE_NONE, False)],
+)
+def test_functions_in_the_vpc_may_attach_to_it_and_only_they(
+    nat_mode: str, interface_endpoints: bool
+) -> None:
     """A role of our own gets no AWSLambdaVPCAccessExecutionRole from CDK: without the
     network-interface actions Lambda refuses to create a function in the VPC."""
-    result = synth(nat_mode)
+    result = synth(nat_mode, interface_endpoints=interface_endpoints)
     ids = function_logical_ids(result)
     for name in SEED:
         props = result.raw["Resources"][ids[name]]["Properties"]

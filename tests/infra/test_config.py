@@ -95,3 +95,21 @@ def test_standby_needs_the_account(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.delenv("CDK_DEFAULT_ACCOUNT", raising=False)
     with pytest.raises(SettingsError, match="account"):
         build_app({"standby": True, "region": "us-east-1"}, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("nat_mode", "endpoints", "creates", "in_vpc"),
+    [
+        (c.NAT_MODE_PER_AZ, False, False, True),
+        (c.NAT_MODE_SINGLE, False, False, True),
+        (c.NAT_MODE_SINGLE, True, True, True),
+        (c.NAT_MODE_NONE, False, False, False),  # the cheapest: every function outside the VPC
+        (c.NAT_MODE_NONE, True, True, True),
+    ],
+)
+def test_interface_endpoints_and_functions_in_the_vpc(
+    nat_mode: str, endpoints: bool, creates: bool, in_vpc: bool
+) -> None:
+    settings = Settings(nat_mode=nat_mode, interface_endpoints=endpoints)
+    assert settings.creates_interface_endpoints is creates
+    assert settings.functions_in_vpc is in_vpc

@@ -11,6 +11,9 @@ from compute_harness import synth
 from infra.cdk import constants as C
 from infra.cdk import cost
 
+from portfoliowise.domain.analysis import FallbackReason
+from portfoliowise.handlers import metric_names
+
 
 def test_items_add_up_to_the_total() -> None:
     for estimate in cost.configurations() + cost.configurations(dr=True, free_tier=False):
@@ -23,11 +26,26 @@ def test_per_az_costs_more_than_single() -> None:
     assert per_az.total > single.total
 
 
-def test_none_is_priced_with_the_interface_endpoints_it_creates() -> None:
-    none = {item.name: item.usd for item in cost.estimate(C.NAT_MODE_NONE).items}
+def test_none_has_no_interface_endpoints_unless_asked_for() -> None:
+    """Plain `none` runs every function outside the VPC: no NAT, no interface endpoint; it
+    is the cheapest mode. `none+endpoints` is priced with the endpoints."""
+    plain = cost.estimate(C.NAT_MODE_NONE)
+    none = {item.name: item.usd for item in plain.items}
     assert none["NAT gateways (hours)"] == 0
     assert none["NAT data (assumed)"] == 0
-    assert none["Interface endpoints"] > 0
+    assert none["Interface endpoints"] == 0
+    assert plain.label == "none"
+    with_endpoints = cost.estimate(C.NAT_MODE_NONE, interface_endpoints=True)
+    assert with_endpoints.label == "none+endpoints"
+    assert {i.name: i.usd for i in with_endpoints.items}["Interface endpoints"] > 0
+    totals = [e.total for e in cost.configurations()]
+    assert min(totals) == plain.total
+    assert [e.label for e in cost.configurations()] == [
+        "per-az",
+        "single",
+        "none",
+        "none+endpoints",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -107,9 +125,13 @@ def test_the_table_shows_prices_date_and_the_seed_budget(
     assert "us-west-2" in out
     assert "2025" in out
     header = next(line for line in out.splitlines() if line.startswith("fixed monthly cost"))
-    assert header.split()[-3:] == ["per-az", "single", "none"]
+    assert header.split()[-4:] == ["per-az", "single", "none", "none+endpoints"]
     budget = next(line for line in out.splitlines() if line.startswith("seed budget"))
-    assert budget.split()[-3:] == ["25.00"] * 3  # the seed's $25 beside each NAT mode
+    assert budget.split()[-4:] == ["25.00"] * 4  # the seed's $25 beside each configuration
+    # the custom metrics' derivation is printed with its row's basis
+    assert f"CloudWatch custom metrics: {cost.CUSTOM_METRICS} (" in out
+    assert "per route:" in out
+    assert "upper bound" in out
     assert cost.main(["--region", "ap-northeast-1"]) == 0
     assert "ap-northeast-1" in capsys.readouterr().out
 
@@ -117,3 +139,39 @@ def test_the_table_shows_prices_date_and_the_seed_budget(
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="NAT mode"):
         cost.estimate("two")
+
+
+def test_the_route_table_is_the_api_constructs() -> None:
+    """cost.py reads api.py's ROUTES from its source (no aws_cdk import): the same table."""
+    from infra.cdk.components.api import ROUTES
+
+    assert cost.api_routes() == ROUTES
+    assert sum(cost.ROUTES_PER_FUNCTION.values()) == sum(len(m) for _, m, _ in ROUTES)
+    assert set(cost.ROUTES_PER_FUNCTION) == set(metric_names.API_FUNCTIONS)
+
+
+def test_the_dimension_values_are_the_codes() -> None:
+    from portfoliowise.handlers.lambdas import scheduled
+
+    assert cost.DOMAIN_EVENT_JOB == scheduled.DOMAIN_EVENT_JOB
+    assert set(cost.JOBS) == {*C.SCHEDULES, scheduled.DOMAIN_EVENT_JOB}
+    assert {"yahoo", "stooq", "funds", "frankfurter"} <= set(cost.MARKET_SOURCES)
+    assert len(cost.TIERS) == 2
+    outcomes = {outcome for _, outcome in cost.ANALYSIS_OUTCOMES}
+    assert {"answered", "failed", *(reason.value for reason in FallbackReason)} == outcomes
+
+
+def test_custom_metrics_are_counted_from_the_catalog() -> None:
+    """Every CATALOG entry counts once per value of its run-time dimensions; the derivation
+    printed under the table adds up to the same figure."""
+    assert sum(cost.metric_count(m) for m in metric_names.CATALOG) == cost.CUSTOM_METRICS
+    assert len(metric_names.CATALOG) < cost.CUSTOM_METRICS
+    routed = [m for m in metric_names.CATALOG if metric_names.ROUTE in m.dimensions]
+    assert routed
+    for metric in routed:
+        assert cost.metric_count(metric) == cost.ROUTES_PER_FUNCTION[metric.function]
+    derived = sum(int(line.rsplit("= ", 1)[1]) for line in cost.custom_metrics_derivation())
+    assert derived == cost.CUSTOM_METRICS
+    unknown = metric_names.EmittedMetric("X", "market", ("service", "colour"))
+    with pytest.raises(ValueError, match="colour"):
+        cost.metric_count(unknown)

@@ -119,6 +119,33 @@ def test_the_synthesized_functions_are_the_built_ones(functions: list[LambdaFunc
     }
 
 
+def test_the_runtime_is_the_one_the_bytecode_is_compiled_for(
+    functions: list[LambdaFunction],
+) -> None:
+    """The assets ship bytecode compiled by CPython `LAMBDA_PYTHON_VERSION`: every function
+    built from an asset runs on that runtime (other bytecode would be ignored and every
+    module compiled at each cold start)."""
+    assert {f.runtime for f in functions if f.asset is not None} == {ba.LAMBDA_RUNTIME}
+
+
+def test_the_cold_start_bench_sets_each_functions_variables(
+    functions: list[LambdaFunction],
+) -> None:
+    """bench/bench_cold_start.py imports each handler with the variables the stack sets
+    (its own copy, with fake names): the same variable names, function by function."""
+    sys.path.insert(0, str(ba.REPO_ROOT / "bench"))
+    try:
+        import bench_cold_start as bench
+    finally:
+        sys.path.remove(str(ba.REPO_ROOT / "bench"))
+    default = {f.asset: f for f in functions if f.asset is not None and f.config == "default"}
+    assert set(default) == set(ba.FUNCTIONS)
+    for name, function in default.items():
+        bench_env = {**bench.COMMON_ENV, **bench.FUNCTION_ENV[name], "POWERTOOLS_SERVICE_NAME": ""}
+        optional = {"GOOGLE_CLIENT_ID"}  # set only when configured
+        assert set(function.environment) - optional == set(bench_env) - optional, name
+
+
 def test_the_host_assets_carry_the_same_packages_as_the_lambda_assets() -> None:
     """Same per-function filtering; only marker-chosen versions may differ (numpy for
     Python < 3.12, say)."""

@@ -8,7 +8,6 @@ from typing import Any
 import aws_cdk as cdk
 from compute_harness import Synth, function_logical_ids, synth
 from infra.cdk import constants as C
-from infra.cdk.components.monitoring import memory_metric_name
 
 # The deployed functions: the seed's five.
 SEED_TIMEOUTS = {"market": 30, "auth": 10, "portfolio": 10, "analysis": 60, "scheduled": 300}
@@ -95,23 +94,21 @@ def test_warning_latency_cache_miss_and_memory() -> None:
         m["MetricStat"]["Metric"]["MetricName"] for m in cache["Metrics"] if "MetricStat" in m
     }
     assert metric_names == {C.METRIC_CACHE_HITS, C.METRIC_CACHE_MISSES}
-    memory = {a["MetricName"]: a for a in warnings if "memory used" in a["AlarmDescription"]}
+    memory = {
+        a["Dimensions"][0]["Value"]: a for a in warnings if "memory used" in a["AlarmDescription"]
+    }
     for name, size in SEED_MEMORY.items():
-        assert memory[memory_metric_name(name)]["Threshold"] == size * 0.8
+        alarm = memory[f"portfoliowise-{name}"]
+        assert alarm["MetricName"] == "MemoryUsedPercent"  # emitted by the code itself
+        assert alarm["Statistic"] == "Maximum"
+        assert alarm["Threshold"] == 80
+        assert f"{size} MB" in alarm["AlarmDescription"]
     for alarm in warnings:
         assert _topic_of(result, alarm) == "portfoliowise-warning-alerts"
 
 
-def test_memory_metric_filters_read_the_report_line() -> None:
-    result = synth()
-    filters = result.resources("AWS::Logs::MetricFilter")
-    assert len(filters) == len(SEED_TIMEOUTS)
-    for f in filters.values():
-        props = f["Properties"]
-        assert 'type="REPORT"' in props["FilterPattern"].replace(" ", "")
-        (transformation,) = props["MetricTransformations"]
-        assert transformation["MetricValue"] == "$max_memory_used"
-        assert transformation["MetricNamespace"] == "PortfolioWise"
+def test_no_log_metric_filter_memory_comes_from_the_code() -> None:
+    assert synth().resources("AWS::Logs::MetricFilter") == {}
 
 
 def test_info_alarms_on_the_emf_counters() -> None:
@@ -188,8 +185,9 @@ def test_the_analysis_function_is_watched_like_the_others() -> None:
         "memory used": 1,
     }
     assert by_kind["duration above"][0]["Threshold"] == 30_000  # 50 % of 60 s
-    assert by_kind["memory used"][0]["Threshold"] == 512 * 0.8
-    assert by_kind["memory used"][0]["MetricName"] == "MaxMemoryUsedMB-analysis"
+    assert by_kind["memory used"][0]["Threshold"] == 80  # percent of its 512 MB
+    assert by_kind["memory used"][0]["MetricName"] == "MemoryUsedPercent"
+    assert "512 MB" in by_kind["memory used"][0]["AlarmDescription"]
 
 
 def test_dashboards_show_the_analysis_function() -> None:
@@ -201,7 +199,8 @@ def test_dashboards_show_the_analysis_function() -> None:
     analysis = function_logical_ids(result)["analysis"]
     operations = dashboards["portfoliowise-operations"]
     assert analysis in operations  # invocations, errors, throttles, duration, concurrency
-    assert "MaxMemoryUsedMB-analysis" in operations
+    assert "MemoryUsedPercent" in operations
+    assert "portfoliowise-analysis" in operations
     # API usage per function: the analysis routes count requests like the others
     assert "portfoliowise-analysis" in dashboards["portfoliowise-business"]
 

@@ -217,7 +217,9 @@ def counting_charges(case: Case) -> tuple[Simulation, int]:
 
 @settings(
     max_examples=60,
-    deadline=2_000,  # ms per example, 10,000 holdings included (about 0.6 s here)
+    # No wall-clock deadline: the work is counted (`charges`) instead, and the time of
+    # 10,000 holdings is a row of `make bench`. A deadline failed on a loaded machine.
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(case=cases())

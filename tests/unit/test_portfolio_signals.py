@@ -20,6 +20,7 @@ from portfoliowise.adapters.memory import (
 )
 from portfoliowise.application import portfolio_commands as commands
 from portfoliowise.application.portfolio_queries import PortfolioQueries
+from portfoliowise.application.pricing import prices_in_batches
 from portfoliowise.domain.audit import AuditEntry, RequestContext, audit_entries
 from portfoliowise.domain.errors import NotFoundError, SourceUnavailable
 from portfoliowise.domain.money import JPY, Currency, Money
@@ -48,6 +49,9 @@ class Market:
             else Quote.unavailable(s)
             for s in symbols
         }
+
+    def get_prices(self, symbols: Sequence[str], pairs: Sequence[str]) -> dict[str, Quote]:
+        return prices_in_batches(self, symbols, pairs)
 
     def get_rates(self, pairs: Sequence[str]) -> dict[str, Quote]:
         out = {}

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from portfoliowise.application.pricing import price_portfolio, pricing_needs
+from portfoliowise.application.pricing import price_portfolio, prices_in_batches, pricing_needs
 from portfoliowise.domain.money import EUR, JPY, USD, Currency, Money
 from portfoliowise.domain.portfolio import Holding, Portfolio
 from portfoliowise.domain.quotes import Quote, QuoteStatus
@@ -43,6 +43,9 @@ class CacheOnly:
 
     def get_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
         return {s: Quote(s, PRICES[s], QuoteStatus.CACHED, "cache", NOW) for s in symbols}
+
+    def get_prices(self, symbols: Sequence[str], pairs: Sequence[str]) -> dict[str, Quote]:
+        return prices_in_batches(self, symbols, pairs)
 
     def get_rates(self, pairs: Sequence[str]) -> dict[str, Quote]:
         self.asked.extend(pairs)

@@ -363,6 +363,9 @@ class Compute(Construct):
         return lambda_.Code.from_asset(str(directory))
 
     def _in_vpc(self, name: str) -> bool:
+        # NAT `none` without interface endpoints: every function outside the VPC (config.py).
+        if not self._settings.functions_in_vpc:
+            return False
         return self._network.private_subnets_have_internet or name not in C.LAMBDA_NEEDS_INTERNET
 
     def _function(self, name: str, environment: dict[str, str]) -> lambda_.Function:

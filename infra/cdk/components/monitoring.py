@@ -8,8 +8,8 @@ Alarms and their thresholds (constants.py, "Monitoring"):
   duration > 50 % of the function's timeout (Maximum over 5 minutes); API 5xx > 10 per minute.
 - warning: API latency > 2 s (p95 over 5 minutes); cache miss > 50 % (CacheMisses /
   (CacheHits + CacheMisses), EMF metrics of the market function); per function, memory > 80 %
-  of its size (the `Max Memory Used` of Lambda's REPORT line, extracted by a metric filter on
-  the function's log group: Lambda publishes no memory metric without Lambda Insights);
+  of its size (`MemoryUsedPercent`: each invocation reports its process's peak RSS against
+  the function's memory size, what Lambda's REPORT line calls `Max Memory Used`);
   per dead-letter queue of events.py (the event rules' and the analysis consumer's), any
   message visible (ApproximateNumberOfMessagesVisible > 0, Maximum over 5 minutes): an event
   that was not handled waits there for someone to inspect and redrive it.
@@ -26,7 +26,11 @@ namespace `PortfolioWise` with the dimension `service` = its POWERTOOLS_SERVICE_
 `portfoliowise.handlers.metric_names`, read here (tests/infra/test_metric_wiring.py checks
 that every metric read here is emitted and every metric emitted is on a dashboard).
 
-Dashboards: operations (functions, API, alarms, dead-letter queues), business (users,
+Metrics with a dimension whose values are known only at run time (per route, tier, market
+source, job, analyst and outcome) are read by SEARCH expressions (`search`).
+
+Dashboards: operations (functions, API, alarms, dead-letter queues, routes, sources, jobs),
+business (users,
 portfolios, API usage, cache hit rate), security (auth failures, unusual activity, WAF
 blocks, API 4xx).
 Log group `/custom/application` (14 days, seed 5) holds the single-page app's console logs:
@@ -72,40 +76,24 @@ from portfoliowise.handlers import metric_names
 FIVE_MINUTES = cdk.Duration.minutes(5)
 ONE_MINUTE = cdk.Duration.seconds(C.ALARM_PERIOD_SECONDS)
 
-# Space-delimited pattern of Lambda's text REPORT line:
-# REPORT RequestId: <id> Duration: 1.2 ms Billed Duration: 2 ms Memory Size: 128 MB
-#   Max Memory Used: 70 MB [Init Duration: ...]
-REPORT_LINE_PATTERN = logs.FilterPattern.space_delimited(
-    "type",
-    "request_id_label",
-    "request_id",
-    "duration_label",
-    "duration",
-    "duration_unit",
-    "billed_label1",
-    "billed_label2",
-    "billed_duration",
-    "billed_unit",
-    "memory_label1",
-    "memory_label2",
-    "memory_size",
-    "memory_unit",
-    "max_label1",
-    "max_label2",
-    "max_label3",
-    "max_memory_used",
-    "max_memory_unit",
-).where_string("type", "=", "REPORT")
-
 
 def service(function: str) -> str:
     """The EMF `service` dimension of a function (its POWERTOOLS_SERVICE_NAME)."""
     return metric_names.service(function)
 
 
-def memory_metric_name(function: str) -> str:
-    """Metric of the memory alarm, extracted from the function's REPORT lines (MB)."""
-    return metric_names.max_memory_used(function)
+def search(
+    metric_name: str, dimensions: tuple[str, ...], statistic: str, function: str | None = None
+) -> str:
+    """A CloudWatch SEARCH over our namespace: every series of `metric_name` whose dimension
+    set is `service` plus `dimensions` (a route, a source, a job: values known only at run
+    time), of `function`'s service when given."""
+    schema = ",".join([C.METRICS_NAMESPACE, *sorted((C.EMF_SERVICE_DIMENSION, *dimensions))])
+    where = f'MetricName="{metric_name}"'
+    if function is not None:
+        where += f' {C.EMF_SERVICE_DIMENSION}="{service(function)}"'
+    period = int(FIVE_MINUTES.to_seconds())
+    return f"SEARCH('{{{schema}}} {where}', '{statistic}', {period})"
 
 
 class Monitoring(Construct):
@@ -265,32 +253,15 @@ class Monitoring(Construct):
             C.ALARM_CACHE_MISS_PERCENT,
             f"market: quote cache miss rate above {C.ALARM_CACHE_MISS_PERCENT} % over 5 minutes",
         )
-        for name, function in self._functions.items():
-            log_group = _log_group_of(function)
-            if log_group is None:
-                continue
-            logs.MetricFilter(
-                self,
-                f"{name.capitalize()}MaxMemoryFilter",
-                log_group=log_group,
-                filter_pattern=REPORT_LINE_PATTERN,
-                metric_namespace=C.METRICS_NAMESPACE,
-                metric_name=memory_metric_name(name),
-                metric_value="$max_memory_used",
-                unit=cloudwatch.Unit.MEGABYTES,
-            )
+        for name in self._functions:
             memory = C.LAMBDA_MEMORY_MB[name]
             self._alarm(
                 "warning",
                 f"{name.capitalize()}Memory",
-                cloudwatch.Metric(
-                    namespace=C.METRICS_NAMESPACE,
-                    metric_name=memory_metric_name(name),
-                    period=FIVE_MINUTES,
-                    statistic="Maximum",
-                ),
-                memory * C.ALARM_MEMORY_PERCENT / 100,
-                f"{name}: memory used above {C.ALARM_MEMORY_PERCENT} % of {memory} MB",
+                self._app_metric(metric_names.MEMORY_USED_PERCENT, name, "Maximum"),
+                C.ALARM_MEMORY_PERCENT,
+                f"{name}: memory used above {C.ALARM_MEMORY_PERCENT} % of {memory} MB "
+                "(peak RSS the function reports with each invocation)",
             )
         for construct_id, queue, description in self._dead_letter_queue_alarms():
             self._alarm(
@@ -361,7 +332,12 @@ class Monitoring(Construct):
             )
 
     def _app_metric(
-        self, metric_name: str, function: str, statistic: str, period: cdk.Duration = FIVE_MINUTES
+        self,
+        metric_name: str,
+        function: str,
+        statistic: str,
+        period: cdk.Duration = FIVE_MINUTES,
+        label: str | None = None,
     ) -> cloudwatch.Metric:
         return cloudwatch.Metric(
             namespace=C.METRICS_NAMESPACE,
@@ -369,6 +345,21 @@ class Monitoring(Construct):
             dimensions_map={C.EMF_SERVICE_DIMENSION: service(function)},
             statistic=statistic,
             period=period,
+            label=label,
+        )
+
+    @staticmethod
+    def _search(
+        metric_name: str,
+        dimensions: tuple[str, ...],
+        statistic: str,
+        function: str | None = None,
+    ) -> cloudwatch.MathExpression:
+        """Every series of a metric with a run-time dimension (see `search`)."""
+        return cloudwatch.MathExpression(
+            expression=search(metric_name, dimensions, statistic, function),
+            using_metrics={},
+            period=FIVE_MINUTES,
         )
 
     def _cache_miss_rate(self) -> cloudwatch.MathExpression:
@@ -434,15 +425,11 @@ class Monitoring(Construct):
                     self._per_function("Duration p95 (ms)", "Duration", "p95"),
                     self._per_function("Concurrent executions", "ConcurrentExecutions", "Maximum"),
                     cloudwatch.GraphWidget(
-                        title="Max memory used (MB)",
+                        title="Memory used (% of the function's size, peak)",
                         width=8,
                         left=[
-                            cloudwatch.Metric(
-                                namespace=C.METRICS_NAMESPACE,
-                                metric_name=memory_metric_name(name),
-                                statistic="Maximum",
-                                period=FIVE_MINUTES,
-                                label=name,
+                            self._app_metric(
+                                metric_names.MEMORY_USED_PERCENT, name, "Maximum", label=name
                             )
                             for name in self._functions
                         ],
@@ -489,6 +476,77 @@ class Monitoring(Construct):
                         title="Quote cache miss rate (%)",
                         width=12,
                         left=[self._cache_miss_rate()],
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="API latency per route, p95 (ms)",
+                        width=12,
+                        left=[self._search(metric_names.API_LATENCY, (metric_names.ROUTE,), "p95")],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="API 5xx answers per route",
+                        width=12,
+                        left=[self._search(metric_names.API_ERRORS, (metric_names.ROUTE,), "Sum")],
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="Market sources: calls and failures (left), mean latency ms (right)",
+                        width=12,
+                        left=[
+                            self._search(
+                                metric_names.SOURCE_CALLS, (metric_names.SOURCE,), "Sum", "market"
+                            ),
+                            self._search(
+                                metric_names.SOURCE_FAILURES,
+                                (metric_names.SOURCE,),
+                                "Sum",
+                                "market",
+                            ),
+                        ],
+                        right=[
+                            self._search(
+                                metric_names.SOURCE_LATENCY,
+                                (metric_names.SOURCE,),
+                                "Average",
+                                "market",
+                            )
+                        ],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="Quotes answered stale or without a price",
+                        width=12,
+                        left=[
+                            self._app_metric(metric, function, "Sum", label=f"{function} {metric}")
+                            for metric in (
+                                metric_names.QUOTES_STALE,
+                                metric_names.QUOTES_UNAVAILABLE,
+                            )
+                            for function in ("market", "portfolio")
+                        ],
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="Scheduled jobs: runs and failures (left), duration ms (right)",
+                        width=24,
+                        left=[
+                            self._search(
+                                metric_names.JOB_RUNS, (metric_names.JOB,), "Sum", "scheduled"
+                            ),
+                            self._search(
+                                metric_names.JOB_FAILURES, (metric_names.JOB,), "Sum", "scheduled"
+                            ),
+                        ],
+                        right=[
+                            self._search(
+                                metric_names.JOB_DURATION,
+                                (metric_names.JOB,),
+                                "Maximum",
+                                "scheduled",
+                            )
+                        ],
                     ),
                 ],
                 [
@@ -555,6 +613,25 @@ class Monitoring(Construct):
                         left=[
                             self._app_metric(C.METRIC_PORTFOLIO_WRITES, "portfolio", "Sum"),
                             self._app_metric(C.METRIC_LARGE_PORTFOLIO_CHANGES, "portfolio", "Sum"),
+                        ],
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="API usage per tier (requests)",
+                        width=12,
+                        left=[self._search(metric_names.API_REQUESTS, (metric_names.TIER,), "Sum")],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="Analyses by analyst and outcome (answered or fallback reason)",
+                        width=12,
+                        left=[
+                            self._search(
+                                metric_names.ANALYSIS_RUNS,
+                                (metric_names.ANALYST, metric_names.OUTCOME),
+                                "Sum",
+                                "analysis",
+                            )
                         ],
                     ),
                 ],
@@ -628,10 +705,3 @@ def _messages_visible(queue: sqs.IQueue, label: str | None = None) -> cloudwatch
     return queue.metric_approximate_number_of_messages_visible(
         period=FIVE_MINUTES, statistic="Maximum", label=label
     )
-
-
-def _log_group_of(function: lambda_.IFunction) -> logs.ILogGroup | None:
-    """The function's own log group (Compute passes one to each function)."""
-    if isinstance(function, lambda_.Function):
-        return function.log_group
-    return None

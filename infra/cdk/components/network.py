@@ -2,7 +2,8 @@
 public (IGW, NAT), private (Lambda ENIs) and data (VPC endpoints) — at the seed's exact
 CIDRs, gateway endpoints for DynamoDB and S3, the Lambda security group (outbound 443 only,
 no inbound), one network ACL per tier, NAT gateways per the `natMode` setting and VPC flow
-logs to the logs bucket.
+logs to the logs bucket. Interface endpoints only with the `interfaceEndpoints` setting;
+NAT mode `none` without them runs every function outside the VPC (config.py).
 
 NACLs are stateless, so each tier also allows the ephemeral ports of the return traffic of
 the connections it allows (the seed's "Restricted" / "DDB/S3 only" read as: only HTTPS
@@ -119,8 +120,9 @@ class Network(Construct):
             ec2.Peer.any_ipv4(), ec2.Port.tcp(c.HTTPS_PORT), "HTTPS to AWS APIs and the internet"
         )
 
-        # With NAT mode `none` the endpoints are the in-VPC functions' only way to the AWS
-        # APIs other than DynamoDB and S3, so they are always created then.
+        # Only when asked for (`interfaceEndpoints`). With NAT mode `none` they are the in-VPC
+        # functions' only way to the AWS APIs other than DynamoDB and S3: without them no
+        # function runs in the VPC (config.Settings.functions_in_vpc).
         if settings.creates_interface_endpoints:
             self._add_interface_endpoints()
         self._add_network_acls()

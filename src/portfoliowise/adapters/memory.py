@@ -83,6 +83,14 @@ class InMemoryPortfolioRepository:
             raise NotFoundError(f"portfolio {portfolio_id} not found")
         return Portfolio.from_json(row)
 
+    def get_with_valuation(self, user_id: str, portfolio_id: str) -> tuple[Portfolio, Money | None]:
+        with self._lock:
+            row = self._rows.get((user_id, portfolio_id))
+            kept = self._valuations.get((user_id, portfolio_id))
+        if row is None:
+            raise NotFoundError(f"portfolio {portfolio_id} not found")
+        return Portfolio.from_json(row), None if kept is None else kept[0]
+
     def list_for_user(self, user_id: str) -> list[Portfolio]:
         with self._lock:
             rows = [row for (uid, _), row in sorted(self._rows.items()) if uid == user_id]

@@ -57,6 +57,7 @@ from portfoliowise.domain.errors import (
     Unauthenticated,
     ValidationError,
 )
+from portfoliowise.domain.measurements import Measurements, NoMeasurements
 from portfoliowise.domain.ports import (
     AttemptLimiter,
     Clock,
@@ -179,6 +180,7 @@ class AuthService:
         session_ttl: timedelta = SESSION_TTL,
         users: UserRegistry | None = None,
         signals: Signals | None = None,
+        measurements: Measurements | None = None,
     ) -> None:
         self._sessions = sessions
         self._identity = identity
@@ -191,6 +193,7 @@ class AuthService:
         self._ttl = session_ttl
         self._users = users
         self._signals = signals
+        self._measurements = measurements or NoMeasurements()
         self.authenticator = SessionAuthenticator(
             sessions, clock, csrf, tokens=tokens, origins=origins
         )
@@ -385,6 +388,7 @@ class AuthService:
                 refresh_hash=token_hash(refresh_token),
             )
         )
+        self._measurements.session_opened(provider)
         return SignedIn(
             session_id=session_id,
             user_id=user_id,

@@ -7,7 +7,10 @@ asked only for what the ones before it could not price); then the fresh quotes a
 back in batches (one `put_many` per distinct expiry; the cache adapter splits those into
 its own write requests). A symbol that every source failed is served from the cache as
 `stale` with its `asOf`, or else as `unavailable`, with no price. No price is ever made
-up, defaulted or carried over from another symbol.
+up, defaulted or carried over from another symbol. `get_prices` (what valuations use)
+takes a portfolio's symbols and FX pairs together, any number: still ONE cache read (its
+requests sent concurrently by the DynamoDB adapter), then at most one call per source per
+100 misses.
 
 Freshness: a fetched quote is `cached` for `QUOTE_FRESH_FOR` (1 h), extended by the
 market's trading calendar while the market is closed: the final close of the latest
@@ -25,8 +28,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -80,6 +85,7 @@ class MarketCounters:
     history_cache_misses: int = 0
     source_calls: dict[str, int] = field(default_factory=dict)
     source_failures: dict[str, int] = field(default_factory=dict)
+    source_millis: dict[str, int] = field(default_factory=dict)  # time spent in calls
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, name: str, amount: int = 1) -> None:
@@ -89,6 +95,18 @@ class MarketCounters:
     def source_called(self, source: str) -> None:
         with self._lock:
             self.source_calls[source] = self.source_calls.get(source, 0) + 1
+
+    @contextmanager
+    def timing(self, source: str) -> Iterator[None]:
+        """Count a call to `source` and add its time (whatever its outcome)."""
+        self.source_called(source)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            millis = round((time.perf_counter() - start) * 1000)
+            with self._lock:
+                self.source_millis[source] = self.source_millis.get(source, 0) + millis
 
     def source_failed(self, source: str) -> None:
         with self._lock:
@@ -114,6 +132,7 @@ class MarketCounters:
             }
             flat.update({f"source_calls.{k}": v for k, v in self.source_calls.items()})
             flat.update({f"source_failures.{k}": v for k, v in self.source_failures.items()})
+            flat.update({f"source_millis.{k}": v for k, v in self.source_millis.items()})
         return flat
 
 
@@ -215,6 +234,15 @@ class MarketService:
         `RateTable`)."""
         return self._quotes(_parse_all(pairs, only_fx=True))
 
+    def get_prices(self, symbols: Sequence[str], pairs: Sequence[str]) -> dict[str, Quote]:
+        """Quotes of `symbols` and FX quotes of `pairs` together, any number of each, by
+        canonical symbol: ONE cache read for all of them (`QuoteCache.get_many`, whose
+        requests the DynamoDB adapter sends concurrently), then the misses from the
+        sources, 100 a call. What the valuation use cases price with (`pricing`)."""
+        instruments = dict.fromkeys(_parse_all(symbols, limit=None))
+        instruments.update(dict.fromkeys(_parse_all(pairs, only_fx=True, limit=None)))
+        return self._quotes(list(instruments))
+
     def _quotes(self, instruments: list[Instrument]) -> dict[str, Quote]:
         if not instruments:
             return {}
@@ -282,13 +310,20 @@ class MarketService:
 
     def _fetch_quotes(self, missing: list[Instrument], now: datetime) -> dict[str, Quote]:
         found: dict[str, Quote] = {}
+        for start in range(0, len(missing), MAX_SYMBOLS):
+            found.update(self._fetch_quote_batch(missing[start : start + MAX_SYMBOLS], now))
+        return found
+
+    def _fetch_quote_batch(self, missing: list[Instrument], now: datetime) -> dict[str, Quote]:
+        """At most one call per source for up to 100 instruments."""
+        found: dict[str, Quote] = {}
         for source in self._sources:
             remaining = [i for i in missing if i.symbol not in found]
             if not remaining:
                 break
-            self.counters.source_called(source.name)
             try:
-                answer = source.fetch(remaining)
+                with self.counters.timing(source.name):
+                    answer = source.fetch(remaining)
             except SourceUnavailable as exc:
                 self._failed(source.name, exc)
                 continue
@@ -307,13 +342,20 @@ class MarketService:
 
     def _fetch_rates(self, missing: list[Instrument], now: datetime) -> dict[str, Quote]:
         found: dict[str, Quote] = {}
+        for start in range(0, len(missing), MAX_SYMBOLS):
+            found.update(self._fetch_rate_batch(missing[start : start + MAX_SYMBOLS], now))
+        return found
+
+    def _fetch_rate_batch(self, missing: list[Instrument], now: datetime) -> dict[str, Quote]:
+        """At most one call per FX source for up to 100 pairs."""
+        found: dict[str, Quote] = {}
         for source in self._fx_sources:
             remaining = [i for i in missing if i.symbol not in found]
             if not remaining:
                 break
-            self.counters.source_called(source.name)
             try:
-                rates = source.fetch_rates([_pair(i) for i in remaining])
+                with self.counters.timing(source.name):
+                    rates = source.fetch_rates([_pair(i) for i in remaining])
             except SourceUnavailable as exc:
                 self._failed(source.name, exc)
                 continue
@@ -365,9 +407,9 @@ class MarketService:
         fetch_start = start if entry is None else min(start, entry.start)
         not_found = failed = 0
         for source in self._history_sources:
-            self.counters.source_called(source.name)
             try:
-                history = source.history(instrument, fetch_start, last)
+                with self.counters.timing(source.name):
+                    history = source.history(instrument, fetch_start, last)
             except NotFoundError as exc:
                 not_found += 1
                 log.info("history source %s has no %s: %s", source.name, symbol, exc)
@@ -413,11 +455,14 @@ def _as_list(symbols: Sequence[str]) -> list[str]:
     return [symbols] if isinstance(symbols, str) else list(symbols)
 
 
-def _parse_all(symbols: Sequence[str], only_fx: bool = False) -> list[Instrument]:
-    """Parsed and de-duplicated (`7203` and `7203.T` are one instrument), in order."""
+def _parse_all(
+    symbols: Sequence[str], only_fx: bool = False, limit: int | None = MAX_SYMBOLS
+) -> list[Instrument]:
+    """Parsed and de-duplicated (`7203` and `7203.T` are one instrument), in order; at most
+    `limit` of them (None: any number)."""
     raw = _as_list(symbols)
-    if len(raw) > MAX_SYMBOLS:
-        raise ValidationError(f"at most {MAX_SYMBOLS} symbols a request, got {len(raw)}")
+    if limit is not None and len(raw) > limit:
+        raise ValidationError(f"at most {limit} symbols a request, got {len(raw)}")
     instruments: dict[Instrument, None] = {}
     for symbol in raw:
         instrument = parse_symbol(symbol)

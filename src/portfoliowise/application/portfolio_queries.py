@@ -4,20 +4,24 @@ portfolio needs priced); the market service behind it is the live chain or the c
 as the runtime decides.
 
 With `signals`, a complete valuation in the portfolio's base currency is also kept as its
-latest total (`PortfolioRepository.record_valuation`: one extra write per valuation, an
-UpdateItem of the portfolio item in AWS), and a move of more than `large_change_percent`
-from the total kept before is signalled to the operators (`LARGE_PORTFOLIO_CHANGE`)."""
+latest total (`PortfolioRepository.record_valuation`: an UpdateItem of the portfolio item
+in AWS), and a move of more than `large_change_percent` from the total kept before is
+signalled to the operators (`LARGE_PORTFOLIO_CHANGE`). The kept total is read with the
+portfolio (`get_with_valuation`, the same GetItem), so a valuation whose total has not
+moved writes nothing: a warm valuation of 250 holdings is 5 requests, 3 in sequence
+(session, portfolio, then the quotes and rates in concurrent BatchGetItems)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from portfoliowise.application.pricing import QuoteService, price_portfolio
 from portfoliowise.domain.allocation import AllocationSlice, Dimension, TargetDrift, allocation
 from portfoliowise.domain.allocation import drift as drift_of
 from portfoliowise.domain.errors import NotFoundError
+from portfoliowise.domain.measurements import Measurements, NoMeasurements
 from portfoliowise.domain.money import Currency, Money, quantize
 from portfoliowise.domain.portfolio import Portfolio
 from portfoliowise.domain.ports import Clock, PortfolioRepository
@@ -60,6 +64,7 @@ class PortfolioQueries:
     market: QuoteService
     clock: Clock
     signals: Signals | None = None
+    measurements: Measurements = field(default_factory=NoMeasurements)
     large_change_percent: Decimal = LARGE_CHANGE_PERCENT
 
     def list(self, user_id: str) -> list[Portfolio]:
@@ -68,18 +73,28 @@ class PortfolioQueries:
     def get(self, user_id: str, portfolio_id: str) -> Portfolio:
         return self.repository.get(user_id, portfolio_id)
 
-    def _value(self, portfolio: Portfolio, currency: Currency) -> Valuation:
+    def _read(self, user_id: str, portfolio_id: str) -> tuple[Portfolio, Money | None]:
+        """The portfolio, and the total kept for it when valuations are kept (`signals`)."""
+        if self.signals is None:
+            return self.get(user_id, portfolio_id), None
+        return self.repository.get_with_valuation(user_id, portfolio_id)
+
+    def _value(
+        self, portfolio: Portfolio, currency: Currency, kept: Money | None = None
+    ) -> Valuation:
         prices = price_portfolio(self.market, portfolio, currency)
         result = value_portfolio(
             portfolio, prices.quotes, prices.rates, at=self.clock.now(), currency=currency
         )
-        self._watch(portfolio, result)
+        self._watch(portfolio, result, kept)
         return result
 
-    def _watch(self, portfolio: Portfolio, valuation: Valuation) -> None:
+    def _watch(self, portfolio: Portfolio, valuation: Valuation, kept: Money | None) -> None:
         """Keep a complete base-currency total and signal a large move from the one kept
-        before. Never fails the valuation: a store failure is logged, a portfolio deleted
-        meanwhile is ignored. Without `signals` nothing is kept (no write on a read)."""
+        before (`kept`, as read with the portfolio: when the total equals it there is
+        nothing to keep or signal, and nothing is written). Never fails the valuation: a
+        store failure is logged, a portfolio deleted meanwhile is ignored. Without
+        `signals` nothing is kept (no write on a read)."""
         if (
             self.signals is None
             or valuation.currency != portfolio.base_currency
@@ -87,6 +102,8 @@ class PortfolioQueries:
         ):
             return
         after = valuation.total.rounded()
+        if kept is not None and kept == after:
+            return
         try:
             before = self.repository.record_valuation(
                 portfolio.user_id, portfolio.portfolio_id, after, valuation.at
@@ -122,8 +139,10 @@ class PortfolioQueries:
         self, user_id: str, portfolio_id: str, currency: str | None = None
     ) -> ValuedPortfolio:
         """Values, weights, P/L, unpriced holdings and every breakdown."""
-        portfolio = self.get(user_id, portfolio_id)
-        result = self._value(portfolio, currency_or(currency, portfolio.base_currency))
+        portfolio, kept = self._read(user_id, portfolio_id)
+        result = self._value(portfolio, currency_or(currency, portfolio.base_currency), kept)
+        if result.complete:
+            self.measurements.portfolio_valued(result.total)
         breakdowns = {by.value: allocation(result, by) for by in Dimension}
         return ValuedPortfolio(portfolio, result, breakdowns, drift_of(result, portfolio.targets))
 
@@ -132,8 +151,8 @@ class PortfolioQueries:
     ) -> ValuedPortfolio:
         """One breakdown (`by`: holding, assetClass, currency, market, sector, region)."""
         dimension = Dimension.parse(by)
-        portfolio = self.get(user_id, portfolio_id)
-        result = self._value(portfolio, currency_or(currency, portfolio.base_currency))
+        portfolio, kept = self._read(user_id, portfolio_id)
+        result = self._value(portfolio, currency_or(currency, portfolio.base_currency), kept)
         return ValuedPortfolio(
             portfolio,
             result,

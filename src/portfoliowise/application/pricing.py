@@ -26,11 +26,17 @@ PIVOT = USD
 
 
 class QuoteService(Protocol):
-    """The market service as the pricing rule sees it (live chain, or the cache only)."""
+    """The market service as the pricing rule sees it (live chain, or the cache only).
+    `get_quotes` and `get_rates` take up to 100 each; `get_prices` takes a portfolio's
+    symbols and pairs together, any number, in as few round trips as the service can
+    (`MarketService`: one cache read for all). `prices_in_batches` is a plain
+    implementation of `get_prices` over the other two."""
 
     def get_quotes(self, symbols: Sequence[str]) -> dict[str, Quote]: ...
 
     def get_rates(self, pairs: Sequence[str]) -> dict[str, Quote]: ...
+
+    def get_prices(self, symbols: Sequence[str], pairs: Sequence[str]) -> dict[str, Quote]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,18 +100,35 @@ def rates_from_quotes(quotes: Iterable[Quote]) -> RateTable:
     return table
 
 
-def fetch_prices(market: QuoteService, needs: PricingNeeds) -> Prices:
-    """The quotes and rates of `needs`, in batches of 100. A quote currency that `needs`
-    did not foresee (a US symbol quoted in another currency) adds its pivot pair."""
+def prices_in_batches(
+    market: QuoteService, symbols: Sequence[str], pairs: Sequence[str]
+) -> dict[str, Quote]:
+    """`get_prices` as `get_quotes` and `get_rates` calls of 100, one after another."""
     quotes: dict[str, Quote] = {}
-    for chunk in in_batches(needs.symbols):
+    for chunk in in_batches(symbols):
         quotes.update(market.get_quotes(chunk))
-    quoted = {q.price.currency for q in quotes.values() if q.price is not None}
-    pairs = sorted(set(needs.pairs) | set(pivot_pairs(quoted)))
-    rate_quotes: list[Quote] = []
     for chunk in in_batches(pairs):
-        rate_quotes.extend(market.get_rates(chunk).values())
-    return Prices(quotes, rates_from_quotes(rate_quotes))
+        quotes.update(market.get_rates(chunk))
+    return quotes
+
+
+def fetch_prices(market: QuoteService, needs: PricingNeeds) -> Prices:
+    """The quotes and rates of `needs`, in one `get_prices` call. A quote currency that
+    `needs` did not foresee (a US symbol quoted in another currency: a cache item written
+    by hand) adds its pivot pair, in one more call."""
+    found = market.get_prices(needs.symbols, needs.pairs)
+    quotes: dict[str, Quote] = {}
+    rate_quotes: dict[str, Quote] = {}
+    for symbol, quote in found.items():
+        if parse_symbol(symbol).market is Market.FX:
+            rate_quotes[symbol] = quote
+        else:
+            quotes[symbol] = quote
+    quoted = {q.price.currency for q in quotes.values() if q.price is not None}
+    extra = sorted(set(pivot_pairs(quoted)) - set(needs.pairs) - set(rate_quotes))
+    if extra:
+        rate_quotes.update(market.get_prices((), extra))
+    return Prices(quotes, rates_from_quotes(rate_quotes.values()))
 
 
 def price_portfolio(

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from portfoliowise.domain.errors import UnknownSymbolError
 from portfoliowise.domain.money import JPY, USD, Currency
@@ -98,8 +99,17 @@ class Instrument:
 
 
 def parse_symbol(raw: str) -> Instrument:
-    """Parse any accepted spelling; raise `UnknownSymbolError` naming the symbol."""
-    if not isinstance(raw, str) or not raw.strip():
+    """Parse any accepted spelling; raise `UnknownSymbolError` naming the symbol. The
+    instruments of the spellings seen last are remembered (an `Instrument` is immutable):
+    a valuation parses each of its symbols several times."""
+    if not isinstance(raw, str):
+        raise UnknownSymbolError(str(raw), "empty symbol")
+    return _parse_symbol(raw)
+
+
+@lru_cache(maxsize=16_384)
+def _parse_symbol(raw: str) -> Instrument:
+    if not raw.strip():
         raise UnknownSymbolError(str(raw), "empty symbol")
     text = raw.strip().upper()
     if len(text) > 16:

@@ -10,6 +10,7 @@ from decimal import (
     ROUND_HALF_UP,
     Decimal,
     InvalidOperation,
+    getcontext,
     localcontext,
 )
 
@@ -106,6 +107,8 @@ def quantize(amount: Decimal, quantum: Decimal, rounding: str) -> Decimal:
     if not amount or not amount.is_finite():
         return amount.quantize(quantum, rounding)
     digits = amount.adjusted() - quantum.adjusted() + 2
+    if digits <= getcontext().prec:  # the usual case: no wider context needed
+        return amount.quantize(quantum, rounding)
     with localcontext() as context:
         context.prec = min(max(context.prec, digits), max(context.prec, MAX_ROUNDING_DIGITS))
         return amount.quantize(quantum, rounding)

@@ -57,6 +57,12 @@ class PortfolioRepository(Protocol):
         """Every user's portfolios, for the backup job only (a paginated full read)."""
         ...
 
+    def get_with_valuation(self, user_id: str, portfolio_id: str) -> tuple[Portfolio, Money | None]:
+        """The portfolio (as `get`) and the total `record_valuation` keeps for it (None when
+        none is kept), in the same read: the valuation routes compare a new total with it
+        and write only when it differs."""
+        ...
+
     def record_valuation(
         self, user_id: str, portfolio_id: str, total: Money, at: datetime
     ) -> Money | None:
@@ -136,8 +142,10 @@ class QuoteCache(Protocol):
     `expires_at` and then kept until `expires_at + QUOTE_KEPT_FOR` to be served as stale."""
 
     def get_many(self, instruments: Sequence[Instrument]) -> dict[str, CachedQuote]:
-        """The latest cached quote per symbol, by symbol; past-fresh ones included (for
-        stale serving), past-kept ones treated as absent. One batched read."""
+        """The latest cached quote per symbol, by symbol, for any number of instruments
+        (FX pairs included); past-fresh ones included (for stale serving), past-kept ones
+        treated as absent. One batched read: an adapter that must split it into requests
+        sends them concurrently, so that it costs one round trip."""
         ...
 
     def put_many(self, quotes: Sequence[Quote], expires_at: datetime) -> None:

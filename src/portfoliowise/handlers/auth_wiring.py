@@ -35,6 +35,7 @@ from portfoliowise.application.auth import (
     TrustedOrigins,
 )
 from portfoliowise.domain.errors import SourceUnavailable
+from portfoliowise.domain.measurements import Measurements
 from portfoliowise.domain.ports import (
     AttemptLimiter,
     Clock,
@@ -47,6 +48,7 @@ from portfoliowise.domain.users import UserRegistry
 from portfoliowise.handlers.api.app import ApiResolver
 from portfoliowise.handlers.api.errors import register_error_handlers
 from portfoliowise.handlers.settings import AuthSettings
+from portfoliowise.handlers.tracing import Instrument, untraced
 
 if TYPE_CHECKING:
     import httpx
@@ -234,18 +236,25 @@ def build_auth_service(
     limiter: AttemptLimiter | None = None,
     users: UserRegistry | None = None,
     signals: Signals | None = None,
+    measurements: Measurements | None = None,
     origins: Sequence[str] = (),
+    instrument: Instrument = untraced,
 ) -> AuthService:
     """The sign-in use cases, wired from `settings`. With `users`, a user's first sign-in
-    is told apart (a sign-up), and with `signals` too it emits a `SignUps` signal."""
+    is told apart (a sign-up), and with `signals` too it emits a `SignUps` signal.
+    `instrument` wraps Google's sign-in and the token cipher (KMS) for X-Ray."""
     if limiter is None:
         window = timedelta(seconds=settings.window_seconds)
         limiter = InMemoryAttemptLimiter(max_failures=settings.max_failures, window=window)
     csrf = csrf_tokens(settings, secrets_client=secrets_client)
+    identity = build_identity_provider(settings, http=http, secrets_client=secrets_client)
+    if identity is not None:
+        identity = instrument(identity, IdentityProvider, source="google")
+    cipher = build_token_cipher(settings, kms_client=kms_client)
     return AuthService(
         sessions=sessions,
-        identity=build_identity_provider(settings, http=http, secrets_client=secrets_client),
-        cipher=build_token_cipher(settings, kms_client=kms_client),
+        identity=identity,
+        cipher=instrument(cipher, TokenCipher, key=settings.kms_key_id),
         limiter=limiter,
         clock=clock,
         csrf=csrf,
@@ -254,6 +263,7 @@ def build_auth_service(
         dev_login_enabled=settings.dev_login,
         users=users,
         signals=signals,
+        measurements=measurements,
     )
 
 

@@ -20,13 +20,21 @@ runtime uses (the container's factories import them on first use)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from portfoliowise.handlers.api.app import ApiResolver, build_app
 from portfoliowise.handlers.container import Container
 
 if TYPE_CHECKING:
+    from portfoliowise.handlers.api.app import ApiResolver
     from portfoliowise.handlers.jobs import Job
+
+
+def build_app(container: Container, *, include: Iterable[str] | None = None) -> ApiResolver:
+    """`api.app.build_app`, imported when an API is built (the scheduled function has none)."""
+    from portfoliowise.handlers.api import app
+
+    return app.build_app(container, include=app.ALL_ROUTERS if include is None else include)
 
 
 def auth_function(container: Container) -> ApiResolver:

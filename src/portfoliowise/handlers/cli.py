@@ -25,13 +25,14 @@ from portfoliowise.domain.money import Currency, Money, to_decimal
 from portfoliowise.domain.quotes import Quote
 from portfoliowise.domain.simulation import SimulationMode, SimulationOptions, simulate
 from portfoliowise.domain.valuation import value_portfolio
-from portfoliowise.handlers import cli_performance, tables
+from portfoliowise.handlers import tables
 from portfoliowise.handlers.presenters import pct_display, simulation_json, valuation_json
 
 EXIT_USER_ERROR = 2
 # Options whose value may start with "-" (a negative budget must reach the budget check,
 # not be taken for an unknown option by argparse).
 VALUE_OPTIONS = ("--budget", "--tolerance")
+LIGHT_COMMANDS = frozenset({"value", "simulate"})  # defined here, built from this module only
 BREAKDOWNS = (Dimension.ASSET_CLASS, Dimension.CURRENCY, Dimension.MARKET, Dimension.REGION)
 
 
@@ -41,8 +42,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """Every command; for `command="performance"` (the one about to run) without `analyze`,
-    `backup` and `serve`, whose modules load the API, the AWS SDK and the container."""
+    """Every command, each subcommand's module imported only when needed: for `command`
+    (the one about to run) `value` or `simulate`, only those two (no ledger readers);
+    for `performance`, without `analyze`, `backup` and `serve`, whose modules load the
+    API, the AWS SDK and the container."""
     parser = _Parser(prog="portfoliowise", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -63,6 +66,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sim.add_argument("--quotes", type=Path, help="quotes file (prices and FX rates)")
     sim.add_argument("--json", action="store_true", help="print one JSON document")
     sim.set_defaults(handler=cmd_simulate)
+
+    if command in LIGHT_COMMANDS:
+        return parser
+    from portfoliowise.handlers import cli_performance  # the ledger readers
 
     cli_performance.add_commands(commands)
     if command == cli_performance.COMMAND:

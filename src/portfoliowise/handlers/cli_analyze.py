@@ -21,6 +21,7 @@ from portfoliowise.adapters.memory import (
 )
 from portfoliowise.adapters.portfolio_files import LoadedPortfolio, load_portfolio
 from portfoliowise.application.analysis import AnalysisPorts, request_analysis, run_analysis
+from portfoliowise.application.pricing import prices_in_batches
 from portfoliowise.domain.analysis_jobs import AnalysisRequested
 from portfoliowise.domain.errors import DomainError
 from portfoliowise.domain.events import DomainEvent
@@ -47,6 +48,9 @@ class FileQuotes:
             s: self._quotes.get(s) or Quote(s, None, QuoteStatus.UNAVAILABLE, "file")
             for s in symbols
         }
+
+    def get_prices(self, symbols: Sequence[str], pairs: Sequence[str]) -> dict[str, Quote]:
+        return prices_in_batches(self, symbols, pairs)
 
     def get_rates(self, pairs: Sequence[str]) -> dict[str, Quote]:
         out: dict[str, Quote] = {}

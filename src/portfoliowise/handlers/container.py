@@ -4,7 +4,12 @@ locally, chosen by `Settings.mode`; tests override providers.
 Every adapter is imported by the factory that builds it, when it is first asked for, so a
 runtime loads only what it uses: the portfolio function never imports the market sources,
 httpx or S3; the auth function never imports the market chain. `handlers.bootstrap` builds
-each runtime from this container."""
+each runtime from this container.
+
+Each outside-facing adapter (DynamoDB, S3, EventBridge, Lambda, SNS, CloudWatch Logs, the
+market sources, OpenAI, Google, KMS) goes through `instrument`: inside Lambda (with
+`Settings.tracing`) one X-Ray subsegment per call of its port's methods, annotated with
+the table, bucket, source or model; elsewhere the adapter itself (`handlers/tracing.py`)."""
 
 from __future__ import annotations
 
@@ -15,25 +20,25 @@ from typing import TYPE_CHECKING, Any
 from dependency_injector import containers, providers
 
 from portfoliowise.adapters.clock import SystemClock, UuidGenerator
-from portfoliowise.application.analysis import AnalysisPorts
-from portfoliowise.application.audit_trail import AuditTrail
-from portfoliowise.application.client_logs import ClientLogs
-from portfoliowise.application.ledger_commands import LedgerPorts
-from portfoliowise.application.market_queries import MarketQueries
-from portfoliowise.application.performance_queries import PerformanceQueries
-from portfoliowise.application.portfolio_commands import PortfolioPorts
-from portfoliowise.application.portfolio_queries import PortfolioQueries
+from portfoliowise.domain.measurements import Measurements, NoMeasurements
 from portfoliowise.domain.ports import Clock
 from portfoliowise.handlers.settings import AWS, LOCAL, Settings
+from portfoliowise.handlers.tracing import Instrument, instrument_for
 
 if TYPE_CHECKING:
     from portfoliowise.adapters.dynamodb import TableNames
     from portfoliowise.adapters.sqlite import SqliteStores
+    from portfoliowise.application.analysis import AnalysisPorts
+    from portfoliowise.application.audit_trail import AuditTrail
     from portfoliowise.application.auth import AuthService, SessionAuthenticator
-    from portfoliowise.application.client_logs import ClientLogSink
-    from portfoliowise.application.ledger_commands import LedgerFile, LedgerReader
+    from portfoliowise.application.client_logs import ClientLogs, ClientLogSink
+    from portfoliowise.application.ledger_commands import LedgerFile, LedgerPorts, LedgerReader
+    from portfoliowise.application.market_queries import MarketQueries
     from portfoliowise.application.market_service import MarketService
+    from portfoliowise.application.performance_queries import PerformanceQueries
+    from portfoliowise.application.portfolio_commands import PortfolioPorts
     from portfoliowise.application.portfolio_io import PortfolioFormats
+    from portfoliowise.application.portfolio_queries import PortfolioQueries
     from portfoliowise.application.scheduled_jobs import CacheWarmer
     from portfoliowise.application.web_app_portfolio import WebAppDocuments
     from portfoliowise.domain.analysis_jobs import AnalysisJobs
@@ -81,63 +86,85 @@ def _table_names(settings: Settings) -> TableNames:
     return TableNames(portfolio=t.portfolio, audit=t.audit, session=t.session, cache=t.cache)
 
 
-def _dynamo_portfolios(client: Any, names: TableNames, clock: Clock) -> PortfolioRepository:
+def _dynamo_portfolios(
+    client: Any, names: TableNames, clock: Clock, instrument: Instrument
+) -> PortfolioRepository:
     from portfoliowise.adapters.dynamodb.portfolios import DynamoPortfolioRepository
+    from portfoliowise.domain.ports import PortfolioRepository as Port
 
-    return DynamoPortfolioRepository(client, names, clock)
+    repository = DynamoPortfolioRepository(client, names, clock)
+    return instrument(repository, Port, table=names.portfolio)
 
 
-def _dynamo_audit(client: Any, names: TableNames, clock: Clock) -> AuditLog:
+def _dynamo_audit(client: Any, names: TableNames, clock: Clock, instrument: Instrument) -> AuditLog:
     from portfoliowise.adapters.dynamodb.audit import DynamoAuditLog
+    from portfoliowise.domain.ports import AuditLog as Port
 
-    return DynamoAuditLog(client, names, clock)
+    return instrument(DynamoAuditLog(client, names, clock), Port, table=names.audit)
 
 
-def _dynamo_sessions(client: Any, names: TableNames) -> SessionStore:
+def _dynamo_sessions(client: Any, names: TableNames, instrument: Instrument) -> SessionStore:
     from portfoliowise.adapters.dynamodb.sessions import DynamoSessionStore
+    from portfoliowise.domain.ports import SessionStore as Port
 
-    return DynamoSessionStore(client, names)
+    return instrument(DynamoSessionStore(client, names), Port, table=names.session)
 
 
-def _dynamo_quotes(client: Any, names: TableNames, clock: Clock) -> QuoteCache:
+def _dynamo_quotes(
+    client: Any, names: TableNames, clock: Clock, instrument: Instrument
+) -> QuoteCache:
     from portfoliowise.adapters.dynamodb.quotes import DynamoQuoteCache
+    from portfoliowise.domain.ports import QuoteCache as Port
 
-    return DynamoQuoteCache(client, names, clock)
+    return instrument(DynamoQuoteCache(client, names, clock), Port, table=names.cache)
 
 
-def _dynamo_limiter(settings: Settings, client: Any, names: TableNames) -> AttemptLimiter:
+def _dynamo_limiter(
+    settings: Settings, client: Any, names: TableNames, instrument: Instrument
+) -> AttemptLimiter:
     from datetime import timedelta
 
     from portfoliowise.adapters.dynamodb.attempts import DynamoAttemptLimiter
+    from portfoliowise.domain.ports import AttemptLimiter as Port
 
     window = timedelta(seconds=settings.auth.window_seconds)
-    return DynamoAttemptLimiter(client, names, settings.auth.max_failures, window)
+    limiter = DynamoAttemptLimiter(client, names, settings.auth.max_failures, window)
+    return instrument(limiter, Port, table=names.session)
 
 
-def _s3_blobs(settings: Settings) -> BlobStore:
+def _s3_blobs(settings: Settings, instrument: Instrument) -> BlobStore:
     from portfoliowise.adapters.blobs.s3 import S3BlobStore, s3_client
+    from portfoliowise.domain.ports import BlobStore as Port
 
     if not settings.backup_bucket:
         raise ValueError("BACKUP_BUCKET is not set")
-    return S3BlobStore(s3_client(), settings.backup_bucket)
+    blobs = S3BlobStore(s3_client(), settings.backup_bucket)
+    return instrument(blobs, Port, bucket=settings.backup_bucket)
 
 
-def _eventbridge(settings: Settings) -> EventPublisher:
+def _eventbridge(settings: Settings, instrument: Instrument) -> EventPublisher:
     from portfoliowise.adapters.events.eventbridge import EventBridgePublisher, events_client
+    from portfoliowise.domain.ports import EventPublisher as Port
 
-    return EventBridgePublisher(events_client(), settings.event_bus_name)
+    publisher = EventBridgePublisher(events_client(), settings.event_bus_name)
+    return instrument(publisher, Port, bus=settings.event_bus_name)
 
 
-def _invoked_warmer(settings: Settings) -> CacheWarmer:
+def _invoked_warmer(settings: Settings, instrument: Instrument) -> CacheWarmer:
     from portfoliowise.adapters.functions.market_warmer import InvokedMarketWarmer, lambda_client
+    from portfoliowise.application.scheduled_jobs import CacheWarmer as Port
 
-    return InvokedMarketWarmer(lambda_client(), settings.market_function_name)
+    warmer = InvokedMarketWarmer(lambda_client(), settings.market_function_name)
+    return instrument(warmer, Port, function=settings.market_function_name)
 
 
-def _dynamo_analysis_jobs(client: Any, names: TableNames, clock: Clock) -> AnalysisJobs:
+def _dynamo_analysis_jobs(
+    client: Any, names: TableNames, clock: Clock, instrument: Instrument
+) -> AnalysisJobs:
     from portfoliowise.adapters.dynamodb.analysis_jobs import DynamoAnalysisJobs
+    from portfoliowise.domain.analysis_jobs import AnalysisJobs as Port
 
-    return DynamoAnalysisJobs(client, names, clock)
+    return instrument(DynamoAnalysisJobs(client, names, clock), Port, table=names.cache)
 
 
 # -- embedded adapters -----------------------------------------------------------------------
@@ -187,8 +214,11 @@ def _service_warmer(market: MarketService) -> CacheWarmer:
 # -- market, sign-in, files ------------------------------------------------------------------
 
 
-def _market_service(settings: Settings, cache: QuoteCache, clock: Clock) -> MarketService:
-    """The live chain (Yahoo → … as configured) over the quote cache."""
+def _market_service(
+    settings: Settings, cache: QuoteCache, clock: Clock, instrument: Instrument
+) -> MarketService:
+    """The live chain (Yahoo → … as configured) over the quote cache; each source traced
+    with its name (`source`)."""
     from portfoliowise.adapters.market.calendars import calendar_for
     from portfoliowise.adapters.market.chain import (
         build_fx_sources,
@@ -197,14 +227,24 @@ def _market_service(settings: Settings, cache: QuoteCache, clock: Clock) -> Mark
         live_registries,
     )
     from portfoliowise.application.market_service import MarketService
+    from portfoliowise.domain.ports import FxSource, HistorySource, QuoteSource
 
     config = settings.market
     registries = live_registries(config, clock)
     return MarketService(
         cache,
-        build_quote_sources(config, registries.quotes, clock),
-        build_fx_sources(config, registries.fx, clock),
-        build_history_sources(config, registries.history, clock),
+        [
+            instrument(s, QuoteSource, source=s.name)
+            for s in build_quote_sources(config, registries.quotes, clock)
+        ],
+        [
+            instrument(s, FxSource, source=s.name)
+            for s in build_fx_sources(config, registries.fx, clock)
+        ],
+        [
+            instrument(s, HistorySource, source=s.name)
+            for s in build_history_sources(config, registries.history, clock)
+        ],
         clock,
         calendar_for,
     )
@@ -236,7 +276,10 @@ def analyst_for(settings: Settings) -> Analyst | None:
         def key() -> str | None:
             return direct
 
-    return OpenAIAnalyst(api_key=key, model=settings.openai_model)
+    from portfoliowise.domain.ports import Analyst as Port
+
+    analyst = OpenAIAnalyst(api_key=key, model=settings.openai_model)
+    return instrument_for(settings)(analyst, Port, model=settings.openai_model)
 
 
 def _formats() -> PortfolioFormats:
@@ -267,9 +310,15 @@ def _authenticator(
 ) -> SessionAuthenticator:
     from portfoliowise.handlers.auth_wiring import build_session_authenticator
 
-    return build_session_authenticator(
+    authenticator = build_session_authenticator(
         settings.auth, sessions, clock, origins=settings.cors_origins
     )
+    if not settings.tracing:
+        return authenticator
+    from portfoliowise.handlers.tracing import UserAnnotating
+
+    # the `user` annotation (a hash of the id) once a request is authenticated
+    return UserAnnotating(authenticator)  # type: ignore[return-value]
 
 
 def _auth_service(
@@ -279,6 +328,7 @@ def _auth_service(
     limiter: AttemptLimiter,
     users: UserRegistry,
     signals: Signals,
+    measurements: Measurements,
 ) -> AuthService:
     from portfoliowise.handlers.auth_wiring import build_auth_service
 
@@ -289,14 +339,19 @@ def _auth_service(
         limiter=limiter,
         users=users,
         signals=signals,
+        measurements=measurements,
         origins=settings.cors_origins,
+        instrument=instrument_for(settings),
     )
 
 
-def _dynamo_users(client: Any, names: TableNames, clock: Clock) -> UserRegistry:
+def _dynamo_users(
+    client: Any, names: TableNames, clock: Clock, instrument: Instrument
+) -> UserRegistry:
     from portfoliowise.adapters.dynamodb.users import DynamoUserRegistry
+    from portfoliowise.domain.users import UserRegistry as Port
 
-    return DynamoUserRegistry(client, names, clock)
+    return instrument(DynamoUserRegistry(client, names, clock), Port, table=names.session)
 
 
 def _mode(settings: Settings) -> str:
@@ -314,10 +369,12 @@ def _signal_target(settings: Settings) -> str:
     return _SNS if settings.info_topic_arn else _LOG
 
 
-def _sns_signals(settings: Settings) -> Signals:
+def _sns_signals(settings: Settings, instrument: Instrument) -> Signals:
     from portfoliowise.adapters.notify.sns import SnsSignals, sns_client
+    from portfoliowise.domain.signals import Signals as Port
 
-    return SnsSignals(sns_client, settings.info_topic_arn)  # the client: on the first publish
+    signals = SnsSignals(sns_client, settings.info_topic_arn)  # the client: on the first publish
+    return instrument(signals, Port, topic=settings.info_topic_arn.rpartition(":")[2])
 
 
 def _logged_signals() -> Signals:
@@ -331,12 +388,14 @@ def _logged_signals() -> Signals:
 # -- the web app's console logs ------------------------------------------------------------
 
 
-def _cloudwatch_client_logs(settings: Settings) -> ClientLogSink:
+def _cloudwatch_client_logs(settings: Settings, instrument: Instrument) -> ClientLogSink:
     import boto3
 
     from portfoliowise.adapters.client_logs.cloudwatch import CloudWatchClientLogSink
+    from portfoliowise.application.client_logs import ClientLogSink as Port
 
-    return CloudWatchClientLogSink(boto3.client("logs"), settings.client_log_group)
+    sink = CloudWatchClientLogSink(boto3.client("logs"), settings.client_log_group)
+    return instrument(sink, Port, log_group=settings.client_log_group)
 
 
 def _file_client_logs(settings: Settings) -> ClientLogSink:
@@ -345,9 +404,62 @@ def _file_client_logs(settings: Settings) -> ClientLogSink:
     return FileClientLogSink(_data_dir(settings) / CLIENT_LOG_FILE)
 
 
+# -- use cases, imported when first built (a function loads only the ones it serves) --------
+
+
+def _portfolio_ports(**ports: Any) -> PortfolioPorts:
+    from portfoliowise.application.portfolio_commands import PortfolioPorts
+
+    return PortfolioPorts(**ports)
+
+
+def _portfolio_queries(**ports: Any) -> PortfolioQueries:
+    from portfoliowise.application.portfolio_queries import PortfolioQueries
+
+    return PortfolioQueries(**ports)
+
+
+def _ledger_ports(**ports: Any) -> LedgerPorts:
+    from portfoliowise.application.ledger_commands import LedgerPorts
+
+    return LedgerPorts(**ports)
+
+
+def _performance_queries(**ports: Any) -> PerformanceQueries:
+    from portfoliowise.application.performance_queries import PerformanceQueries
+
+    return PerformanceQueries(**ports)
+
+
+def _audit_trail(**ports: Any) -> AuditTrail:
+    from portfoliowise.application.audit_trail import AuditTrail
+
+    return AuditTrail(**ports)
+
+
+def _market_queries(**ports: Any) -> MarketQueries:
+    from portfoliowise.application.market_queries import MarketQueries
+
+    return MarketQueries(**ports)
+
+
+def _client_logs(**ports: Any) -> ClientLogs:
+    from portfoliowise.application.client_logs import ClientLogs
+
+    return ClientLogs(**ports)
+
+
+def _analysis_ports(**ports: Any) -> AnalysisPorts:
+    from portfoliowise.application.analysis import AnalysisPorts
+
+    return AnalysisPorts(**ports)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(Settings.from_env)
     mode = providers.Callable(_mode, settings)
+    # X-Ray subsegments around the outside-facing adapters, or none (`Settings.tracing`)
+    instrument = providers.Callable(instrument_for, settings)
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UuidGenerator)
@@ -362,43 +474,43 @@ class Container(containers.DeclarativeContainer):
     # -- the ports, by mode ----------------------------------------------------------
     portfolios = providers.Selector(
         mode,
-        aws=providers.Singleton(_dynamo_portfolios, dynamodb, table_names, clock),
+        aws=providers.Singleton(_dynamo_portfolios, dynamodb, table_names, clock, instrument),
         local=providers.Singleton(lambda stores: stores.portfolios, sqlite),
     )
     audit_log = providers.Selector(
         mode,
-        aws=providers.Singleton(_dynamo_audit, dynamodb, table_names, clock),
+        aws=providers.Singleton(_dynamo_audit, dynamodb, table_names, clock, instrument),
         local=providers.Singleton(lambda stores: stores.audit, sqlite),
     )
     sessions = providers.Selector(
         mode,
-        aws=providers.Singleton(_dynamo_sessions, dynamodb, table_names),
+        aws=providers.Singleton(_dynamo_sessions, dynamodb, table_names, instrument),
         local=providers.Singleton(lambda stores: stores.sessions, sqlite),
     )
     quote_cache = providers.Selector(
         mode,
-        aws=providers.Singleton(_dynamo_quotes, dynamodb, table_names, clock),
+        aws=providers.Singleton(_dynamo_quotes, dynamodb, table_names, clock, instrument),
         local=providers.Singleton(lambda stores: stores.quotes, sqlite),
     )
     backups = providers.Selector(
         mode,
-        aws=providers.Singleton(_s3_blobs, settings),
+        aws=providers.Singleton(_s3_blobs, settings, instrument),
         local=providers.Singleton(_local_blobs, settings),
     )
     events = providers.Selector(
         mode,
-        aws=providers.Singleton(_eventbridge, settings),
+        aws=providers.Singleton(_eventbridge, settings, instrument),
         local=providers.Singleton(_in_process_bus),
     )
 
     # -- market ------------------------------------------------------------------------
     # `market` is the live chain; the portfolio function overrides it with `cached_market`.
-    market = providers.Singleton(_market_service, settings, quote_cache, clock)
+    market = providers.Singleton(_market_service, settings, quote_cache, clock, instrument)
     cached_market = providers.Singleton(_cached_market, quote_cache, clock)
     # Refreshes the cache: the market function invoked (AWS), the service itself (local).
     warmer = providers.Selector(
         mode,
-        aws=providers.Singleton(_invoked_warmer, settings),
+        aws=providers.Singleton(_invoked_warmer, settings, instrument),
         local=providers.Singleton(_service_warmer, market),
     )
 
@@ -407,13 +519,18 @@ class Container(containers.DeclarativeContainer):
     # override it with `telemetry.MetricSignals` over this one, to count each signal too.
     signals = providers.Selector(
         providers.Callable(_signal_target, settings),
-        sns=providers.Singleton(_sns_signals, settings),
+        sns=providers.Singleton(_sns_signals, settings, instrument),
         log=providers.Singleton(_logged_signals),
     )
 
+    # -- measurements (domain/measurements.py) -----------------------------------------
+    # Kept nowhere by default; each Lambda function overrides it with
+    # `telemetry.EmfMeasurements` over its metrics.
+    measurements = providers.Singleton(NoMeasurements)
+
     # -- use cases -------------------------------------------------------------------
     portfolio_ports = providers.Factory(
-        PortfolioPorts,
+        _portfolio_ports,
         repository=portfolios,
         events=events,
         clock=clock,
@@ -422,23 +539,28 @@ class Container(containers.DeclarativeContainer):
         audit_log=audit_log,
     )
     portfolio_queries = providers.Factory(
-        PortfolioQueries, repository=portfolios, market=market, clock=clock, signals=signals
+        _portfolio_queries,
+        repository=portfolios,
+        market=market,
+        clock=clock,
+        signals=signals,
+        measurements=measurements,
     )
     portfolio_formats = providers.Singleton(_formats)
     # Activities live beside their portfolio: every portfolio store is also the ledger.
     ledger_ports = providers.Factory(
-        LedgerPorts,
+        _ledger_ports,
         portfolio=portfolio_ports,
         ledger=portfolios,
         reader=providers.Callable(_ledger_reader),
     )
     # Daily closes from `market`: the live chain (the market function serves the report).
     performance_queries = providers.Factory(
-        PerformanceQueries, repository=portfolios, ledger=portfolios, history=market, clock=clock
+        _performance_queries, repository=portfolios, ledger=portfolios, history=market, clock=clock
     )
     web_app_documents = providers.Singleton(_web_app_documents)
-    audit_trail = providers.Factory(AuditTrail, log=audit_log, portfolios=portfolios, clock=clock)
-    market_queries = providers.Factory(MarketQueries, market=market, clock=clock)
+    audit_trail = providers.Factory(_audit_trail, log=audit_log, portfolios=portfolios, clock=clock)
+    market_queries = providers.Factory(_market_queries, market=market, clock=clock)
 
     # -- sign-in -----------------------------------------------------------------------
     # What every route but the public ones authenticates with (`SessionAuthenticator`).
@@ -447,35 +569,42 @@ class Container(containers.DeclarativeContainer):
     # in process memory locally (one server).
     attempt_limiter = providers.Selector(
         mode,
-        aws=providers.Singleton(_dynamo_limiter, settings, dynamodb, table_names),
+        aws=providers.Singleton(_dynamo_limiter, settings, dynamodb, table_names, instrument),
         local=providers.Singleton(_local_limiter, settings),
     )
     # First sign-ins (sign-ups): a user item in the Session table; a table of the SQLite file.
     user_registry = providers.Selector(
         mode,
-        aws=providers.Singleton(_dynamo_users, dynamodb, table_names, clock),
+        aws=providers.Singleton(_dynamo_users, dynamodb, table_names, clock, instrument),
         local=providers.Singleton(lambda stores: stores.users, sqlite),
     )
     auth_service = providers.Singleton(
-        _auth_service, settings, sessions, clock, attempt_limiter, user_registry, signals
+        _auth_service,
+        settings,
+        sessions,
+        clock,
+        attempt_limiter,
+        user_registry,
+        signals,
+        measurements,
     )
 
     # -- analysis ----------------------------------------------------------------------
     analysis_jobs = providers.Selector(
         mode,
-        aws=providers.Singleton(_dynamo_analysis_jobs, dynamodb, table_names, clock),
+        aws=providers.Singleton(_dynamo_analysis_jobs, dynamodb, table_names, clock, instrument),
         local=providers.Singleton(lambda stores: stores.analysis_jobs, sqlite),
     )
     # The OpenAI analyst when a key is configured, else None (the rules answer alone).
     client_log_sink = providers.Selector(
         mode,
-        aws=providers.Singleton(_cloudwatch_client_logs, settings),
+        aws=providers.Singleton(_cloudwatch_client_logs, settings, instrument),
         local=providers.Singleton(_file_client_logs, settings),
     )
-    client_logs = providers.Singleton(ClientLogs, sink=client_log_sink, clock=clock)
+    client_logs = providers.Singleton(_client_logs, sink=client_log_sink, clock=clock)
     analyst = providers.Singleton(analyst_for, settings)
     analysis_ports = providers.Factory(
-        AnalysisPorts,
+        _analysis_ports,
         jobs=analysis_jobs,
         portfolios=portfolios,
         events=events,

@@ -4,8 +4,10 @@ Nothing else in the product reads `os.environ`: the composition root (`bootstrap
 it here at start-up and hands each adapter the values it needs. The README's
 "Configuration" table lists every variable below.
 
-Decided here, once: the mode (`aws` inside Lambda, else `local`), and whether the local
-dev login exists (`DEV_LOGIN` on *and* not inside Lambda, whatever the flag says)."""
+Decided here, once: the mode (`aws` inside Lambda, else `local`), whether the local
+dev login exists (`DEV_LOGIN` on *and* not inside Lambda, whatever the flag says), and
+whether X-Ray traces are recorded (Powertools Tracer's own rule: inside the Lambda runtime,
+`LAMBDA_TASK_ROOT`, unless `POWERTOOLS_TRACE_DISABLED` or a local emulator says otherwise)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,10 @@ from pathlib import Path
 AWS = "aws"
 LOCAL = "local"
 LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
+# Set by the Lambda runtime itself (not by the stack): where X-Ray's daemon listens.
+LAMBDA_RUNTIME_MARKER = "LAMBDA_TASK_ROOT"
+# Local Lambda emulators set these beside `LAMBDA_TASK_ROOT`: no daemon there.
+EMULATOR_MARKERS = ("AWS_SAM_LOCAL", "AWS_CHALICE_CLI_MODE")
 DEFAULT_CORS_ORIGINS = (
     "https://portfolio-wise.com",
     "http://localhost:3000",
@@ -67,6 +73,16 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) 
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _tracing(environ: Mapping[str, str]) -> bool:
+    """X-Ray on: inside the Lambda runtime, not in an emulator, not turned off. The same
+    rule as Powertools' `Tracer`, decided here so that the adapters' subsegments and the
+    function's tracer agree (the CLI, `serve` and tests never trace: no daemon there)."""
+    if _get(environ, "POWERTOOLS_TRACE_DISABLED").lower() in _TRUE:
+        return False
+    in_runtime = bool(_get(environ, LAMBDA_RUNTIME_MARKER))
+    return in_runtime and not any(_get(environ, name) for name in EMULATOR_MARKERS)
 
 
 def _list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -138,6 +154,7 @@ class Settings:
     event_bus_name: str = DEFAULT_BUS_NAME
     market_function_name: str = ""
     service_name: str = ""  # POWERTOOLS_SERVICE_NAME: the metrics' `service` dimension
+    tracing: bool = False  # X-Ray subsegments per adapter call (handlers/tracing.py)
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     auth: AuthSettings = field(default_factory=AuthSettings)
@@ -170,6 +187,7 @@ class Settings:
             event_bus_name=_get(env, "EVENT_BUS_NAME") or DEFAULT_BUS_NAME,
             market_function_name=_get(env, "MARKET_FUNCTION_NAME"),
             service_name=_get(env, "POWERTOOLS_SERVICE_NAME"),
+            tracing=_tracing(env),
             cors_origins=_list(env, "CORS_ORIGINS") or DEFAULT_CORS_ORIGINS,
             max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             auth=AuthSettings.from_env(env),

@@ -1,6 +1,9 @@
 """Each signal the auth and portfolio functions emit is counted in their metrics (EMF,
 flushed by the handler's `@metrics.log_metrics`) under its kind, the name the info alarms
-watch, and still reaches the real `Signals` (the topic, or a log line)."""
+watch, and still reaches the real `Signals` (the topic, or a log line).
+
+Here a stand-in resolver emits the signals, to check `MetricSignals` in the functions;
+tests/infra/test_metric_wiring.py drives the real use cases that emit them."""
 
 from __future__ import annotations
 
@@ -101,7 +104,7 @@ def test_metric_signals_count_then_publish() -> None:
     MetricSignals(inner, metrics).emit(signal)
 
     assert inner.emitted == [signal]
-    document = metrics.serialize_metric_set()
+    document: dict[str, Any] = dict(metrics.serialize_metric_set())
     assert document["UnusualActivity"] == [1.0]
     [directive] = document["_aws"]["CloudWatchMetrics"]
     assert directive["Metrics"] == [{"Name": "UnusualActivity", "Unit": "Count"}]

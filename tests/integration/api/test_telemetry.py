@@ -13,8 +13,9 @@ from dependency_injector import providers
 from portfoliowise.adapters.clock import FixedClock
 
 
-def _emf(out: str) -> dict[str, Any]:
-    """Metric name -> value, from the EMF documents printed."""
+def _emf(out: str, dimensions: tuple[str, ...] = ("service",)) -> dict[str, Any]:
+    """Metric name -> value, from the EMF documents printed with `dimensions` (the
+    function's document: `service` only; per route: `route`, `service`; ...)."""
     found: dict[str, Any] = {}
     for line in out.splitlines():
         if not line.startswith("{"):
@@ -24,8 +25,9 @@ def _emf(out: str) -> dict[str, Any]:
             continue
         [directive] = document["_aws"]["CloudWatchMetrics"]
         assert directive["Namespace"] == "PortfolioWise"
-        assert directive["Dimensions"] == [["service"]]
         assert document["service"].startswith("portfoliowise-")
+        if sorted(directive["Dimensions"][0]) != sorted(dimensions):
+            continue
         for metric in directive["Metrics"]:
             value = document[metric["Name"]]  # a number, or a list of the values added
             found[metric["Name"]] = sum(value) if isinstance(value, list) else value
@@ -54,5 +56,11 @@ def test_the_auth_function_counts_a_refused_session(capsys: pytest.CaptureFixtur
 
     answer = function.handler(make_event("auth_session.json", user=None), LambdaContext())
     assert answer["statusCode"] == 401
-    metrics = _emf(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    metrics = _emf(out)
+    assert metrics.pop("MemoryUsedPercent") > 0
     assert metrics == {"ApiRequests": 1.0, "AuthFailures": 1.0}
+    per_route = _emf(out, ("route", "service"))
+    assert per_route["ApiErrors"] == 0.0
+    assert per_route["ApiLatency"] > 0
+    assert _emf(out, ("service", "tier")) == {"ApiRequests": 1.0}  # anonymous: refused

@@ -3,7 +3,8 @@ the environment the CDK stack sets, its module is imported and everything its ro
 jobs use is built (no AWS call is made); then the modules it must not load are checked.
 The portfolio and auth functions never load the market sources, httpx, S3 code, yfinance,
 pandas or openai; the market function loads the chain but not yfinance/pandas (imported by
-the Yahoo adapter on its first call)."""
+the Yahoo adapter on its first call). Each function imports its own routers only (and the
+use cases they serve); the scheduled function imports no API at all."""
 
 from __future__ import annotations
 
@@ -20,6 +21,31 @@ MARKET_SOURCES = tuple(
     for name in ("chain", "yahoo", "stooq", "funds", "frankfurter", "jpx", "paid", "http")
 )
 SDKS = ("yfinance", "pandas", "numpy", "openai", "curl_cffi")
+ROUTERS = (
+    "auth",
+    "portfolio",
+    "ledger",
+    "market",
+    "performance",
+    "analysis",
+    "web_app",
+    "web_app_portfolio",
+    "client_logs",
+)
+
+
+def other_routes(*own: str) -> tuple[str, ...]:
+    """The router modules of the other functions (a function imports its own routers only,
+    through `api.app.router`)."""
+    package = "portfoliowise.handlers.api.routers"
+    return tuple(f"{package}.{name}" for name in ROUTERS if name not in own)
+
+
+def use_cases(*names: str) -> tuple[str, ...]:
+    """Use cases only the other functions' routers serve."""
+    return tuple(f"portfoliowise.application.{name}" for name in names)
+
+
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "portfolio": (
         *MARKET_SOURCES,
@@ -31,6 +57,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "portfoliowise.handlers.jobs",
         "croniter",
         "tqdm",
+        *other_routes("portfolio", "ledger", "web_app_portfolio", "client_logs"),
+        *use_cases("analysis", "market_queries", "performance_queries", "web_app"),
     ),
     "auth": (
         *MARKET_SOURCES,
@@ -41,6 +69,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "portfoliowise.handlers.jobs",
         "croniter",
         "tqdm",
+        *other_routes("auth", "web_app"),
+        *use_cases("analysis", "portfolio_commands", "ledger_commands", "performance_queries"),
     ),
     "market": (
         *SDKS,
@@ -51,8 +81,20 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "portfoliowise.handlers.jobs",
         "croniter",
         "tqdm",
+        *other_routes("market", "performance"),
+        *use_cases("analysis", "portfolio_commands", "ledger_commands", "web_app"),
     ),
-    "scheduled": (*SDKS, "portfoliowise.adapters.google", "croniter", "tqdm"),
+    "scheduled": (
+        *SDKS,
+        "portfoliowise.adapters.google",
+        "croniter",
+        "tqdm",
+        # no API at all
+        "portfoliowise.handlers.api.app",
+        "portfoliowise.handlers.api.schemas",
+        *other_routes(),
+        *use_cases("analysis", "market_queries", "web_app"),
+    ),
     "analysis": (
         *MARKET_SOURCES,
         "yfinance",
@@ -65,6 +107,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "portfoliowise.handlers.jobs",
         "croniter",
         "tqdm",
+        *other_routes("analysis"),
+        *use_cases("ledger_commands", "performance_queries", "market_queries", "web_app"),
     ),
 }
 USES = {

@@ -95,7 +95,11 @@ def test_misses_go_to_each_source_in_order_with_only_what_is_still_missing() -> 
     assert quotes["MSFT"] == Quote.unavailable("MSFT")
     assert list(quotes) == ["7203", "AAPL", "MSFT"]  # request order
     assert h.cache.reads == 1
-    assert h.counters.snapshot() == {
+    snapshot = h.counters.snapshot()
+    millis = {k: snapshot.pop(k) for k in list(snapshot) if k.startswith("source_millis.")}
+    assert sorted(millis) == ["source_millis.stooq", "source_millis.yahoo"]  # time per source
+    assert all(v >= 0 for v in millis.values())
+    assert snapshot == {
         "cache_hits": 0,
         "cache_misses": 3,
         "cache_errors": 0,

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError, IncompleteReadError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from portfoliowise.adapters import aws_session
 from portfoliowise.domain.errors import NotFoundError, SourceUnavailable
 
 if TYPE_CHECKING:
@@ -56,9 +56,10 @@ def s3_client(
         read_timeout=read_timeout,
         tcp_keepalive=True,
     )
-    return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint_url, region_name=region, config=config
-    )
+    with aws_session.lock:  # the process's one session (`adapters.aws_session`)
+        return aws_session.session().client(
+            "s3", endpoint_url=endpoint_url, region_name=region, config=config
+        )
 
 
 def _code(exc: ClientError) -> str:

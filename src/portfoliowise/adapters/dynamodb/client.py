@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
-import boto3
 from botocore.config import Config
+
+from portfoliowise.adapters import aws_session
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -17,19 +17,6 @@ MAX_ATTEMPTS = 3
 botocore's jittered exponential backoff between them."""
 CONNECT_TIMEOUT_SECONDS = 1.0
 READ_TIMEOUT_SECONDS = 2.0
-
-
-_session: boto3.session.Session | None = None
-_session_lock = threading.Lock()
-
-
-def _shared_session() -> boto3.session.Session:
-    """One boto3 session per process (it caches the service models); clients are made
-    under a lock because session methods are not thread-safe."""
-    global _session
-    if _session is None:
-        _session = boto3.session.Session()
-    return _session
 
 
 def client_config(
@@ -56,8 +43,8 @@ def dynamodb_client(
 ) -> DynamoDBClient:
     """A low-level client (thread-safe; build one per process and share it). `endpoint_url`
     points at DynamoDB Local or a moto server; `region` defaults to the environment's."""
-    with _session_lock:
-        return _shared_session().client(
+    with aws_session.lock:  # the process's one session (`adapters.aws_session`)
+        return aws_session.session().client(
             "dynamodb",
             endpoint_url=endpoint_url,
             region_name=region,

@@ -159,6 +159,17 @@ class DynamoPortfolioRepository:
 
     # -- reads --------------------------------------------------------------------
     def get(self, user_id: str, portfolio_id: str) -> Portfolio:
+        return self._portfolio(self._get_item(user_id, portfolio_id))
+
+    def get_with_valuation(self, user_id: str, portfolio_id: str) -> tuple[Portfolio, Money | None]:
+        """One GetItem: `totalValue` is an attribute of the portfolio item."""
+        item = self._get_item(user_id, portfolio_id)
+        portfolio = self._portfolio(item)
+        total = item.get("totalValue", {}).get("N")
+        kept = None if total is None else Money(Decimal(total), portfolio.base_currency)
+        return portfolio, kept
+
+    def _get_item(self, user_id: str, portfolio_id: str) -> Mapping[str, Any]:
         with translated(f"reading portfolio {portfolio_id}"):
             response = self._client.get_item(
                 TableName=self._table,
@@ -168,7 +179,7 @@ class DynamoPortfolioRepository:
         item = response.get("Item")
         if item is None:
             raise NotFoundError(f"portfolio {portfolio_id} not found")
-        return self._portfolio(item)
+        return item
 
     def get_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Portfolio]:
         """Portfolios by (userId, portfolioId), those that exist: BatchGetItem, 100 keys

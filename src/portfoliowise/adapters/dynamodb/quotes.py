@@ -105,8 +105,10 @@ class DynamoQuoteCache:
         self._backoff = backoff or Backoff()
 
     def get_many(self, instruments: Sequence[Instrument]) -> dict[str, CachedQuote]:
-        """BatchGetItem, 100 keys a request (eventually consistent reads: a cache). Items
-        past their `ttl` that DynamoDB has not deleted yet are treated as absent."""
+        """BatchGetItem, 100 keys a request, the requests sent concurrently (eventually
+        consistent reads: a cache): quotes and FX pairs alike, 251 keys are 3 requests in
+        one round trip. Items past their `ttl` that DynamoDB has not deleted yet are
+        treated as absent."""
         by_key: dict[str, list[Instrument]] = {}
         for instrument in instruments:
             by_key.setdefault(instrument.cache_key, []).append(instrument)

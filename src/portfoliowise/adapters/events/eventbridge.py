@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from portfoliowise.adapters import aws_session
 from portfoliowise.domain.errors import PayloadTooLarge, SourceUnavailable
 from portfoliowise.domain.events import DomainEvent
 
@@ -83,9 +83,10 @@ def events_client(
         read_timeout=read_timeout,
         tcp_keepalive=True,
     )
-    return boto3.session.Session().client(
-        "events", endpoint_url=endpoint_url, region_name=region, config=config
-    )
+    with aws_session.lock:  # the process's one session (`adapters.aws_session`)
+        return aws_session.session().client(
+            "events", endpoint_url=endpoint_url, region_name=region, config=config
+        )
 
 
 def detail_of(event: DomainEvent) -> str:

@@ -40,17 +40,19 @@ MAX_SUBJECT_CHARS: Final = 100  # SNS's limit on `Subject`
 def sns_client(region: str | None = None, endpoint_url: str | None = None) -> SNSClient:
     """A low-level SNS client with botocore's standard retries and timeouts short enough for
     the 10 s auth and portfolio functions."""
-    import boto3
     from botocore.config import Config
+
+    from portfoliowise.adapters import aws_session
 
     config = Config(
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
     )
-    return boto3.session.Session().client(
-        "sns", region_name=region, endpoint_url=endpoint_url, config=config
-    )
+    with aws_session.lock:  # the process's one session (`adapters.aws_session`)
+        return aws_session.session().client(
+            "sns", region_name=region, endpoint_url=endpoint_url, config=config
+        )
 
 
 class SnsSignals:

@@ -85,6 +85,19 @@ class SqlitePortfolioRepository:
             raise NotFoundError(f"portfolio {portfolio_id} not found")
         return _portfolio(row)
 
+    def get_with_valuation(self, user_id: str, portfolio_id: str) -> tuple[Portfolio, Money | None]:
+        with self._db.reading() as conn:
+            row = conn.execute(
+                f"SELECT document, version, totalValue FROM Portfolio WHERE {_KEY}",
+                (user_id, portfolio_id),
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"portfolio {portfolio_id} not found")
+        portfolio = _portfolio(row)
+        total = row["totalValue"]
+        kept = None if total is None else Money(Decimal(total), portfolio.base_currency)
+        return portfolio, kept
+
     def list_for_user(self, user_id: str) -> list[Portfolio]:
         with self._db.reading() as conn:
             rows = conn.execute(

@@ -9,6 +9,7 @@ context on the resolver (and its routers); here they live in thread-local storag
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,39 +26,24 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portfoliowise.adapters.json_text import load_json
-from portfoliowise.application.web_app import client_config
 from portfoliowise.handlers.api import dependencies as deps
-from portfoliowise.handlers.api.access import CSRF_HEADER, Authenticator, RequestGuard, public
-from portfoliowise.handlers.api.errors import register_error_handlers
-from portfoliowise.handlers.api.routers import (
-    analysis,
-    auth,
-    client_logs,
-    ledger,
-    market,
-    performance,
-    portfolio,
-    web_app,
-    web_app_portfolio,
+from portfoliowise.handlers.api.access import (
+    CSRF_HEADER,
+    USER_KEY,
+    Authenticator,
+    RequestGuard,
+    public,
 )
+from portfoliowise.handlers.api.errors import register_error_handlers
 from portfoliowise.handlers.api.schemas import Health, ok
 
 if TYPE_CHECKING:
+    from portfoliowise.application.web_app import ClientConfig
     from portfoliowise.handlers.container import Container
 
 TITLE: Final = "PortfolioWise API"
 API_VERSION: Final = "1.0.0"
-ROUTERS: Final[dict[str, Router]] = {
-    "auth": auth.router,
-    "portfolio": portfolio.router,
-    "ledger": ledger.router,
-    "market": market.router,
-    "performance": performance.router,
-    "analysis": analysis.router,
-    "web_app": web_app.router,
-    "web_app_portfolio": web_app_portfolio.router,
-    "client_logs": client_logs.router,
-}
+ROUTER_PACKAGE: Final = "portfoliowise.handlers.api.routers"
 ALL_ROUTERS: Final = (
     "auth",
     "portfolio",
@@ -69,6 +55,23 @@ ALL_ROUTERS: Final = (
     "web_app_portfolio",
     "client_logs",
 )
+"""The routers, each the `router` of the module of that name in `ROUTER_PACKAGE`: imported
+only when a resolver includes it, so that a function loads its own routes (and their use
+cases and schemas) and no other's (cold start)."""
+
+
+def router_module(name: str) -> Any:
+    """The module of the router `name` (one of `ALL_ROUTERS`), imported on first use."""
+    if name not in ALL_ROUTERS:
+        raise KeyError(f"no router {name!r}: one of {', '.join(ALL_ROUTERS)}")
+    return importlib.import_module(f"{ROUTER_PACKAGE}.{name}")
+
+
+def router(name: str) -> Router:
+    """The router `name` (one of `ALL_ROUTERS`)."""
+    found: Router = router_module(name).router
+    return found
+
 
 meta = Router()  # type: ignore[no-untyped-call]
 
@@ -151,11 +154,20 @@ class ApiResolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         self.current_event = cast(APIGatewayProxyEvent, self._to_proxy_event(dict(event)))
         self.lambda_context = context
+        _state.caller = None
         try:
             response = self._build_response(self._resolve())
         finally:
+            _state.caller = self.context.get(USER_KEY)
             self.clear_context()  # type: ignore[no-untyped-call]
         return _vary_on_origin(response)
+
+    @property
+    def caller(self) -> str | None:
+        """The user the last request resolved on this thread was authenticated as (None:
+        a public route, or refused before a session was found): for the usage metrics."""
+        found: str | None = getattr(_state, "caller", None)
+        return found
 
 
 def _vary_on_origin(response: dict[str, Any]) -> dict[str, Any]:
@@ -229,11 +241,21 @@ def build_app(
         authenticator=lambda: container.authenticator(),
     )
     register_error_handlers(app)
-    config = client_config(
-        api_version=API_VERSION,
-        google_client_id=settings.auth.google_client_id,
-        max_request_body_bytes=settings.max_body_bytes,
-    )
+    config: list[ClientConfig] = []  # made when first asked (only the web app's router does)
+
+    def client_config() -> ClientConfig:
+        if not config:
+            from portfoliowise.application.web_app import client_config as made
+
+            config.append(
+                made(
+                    api_version=API_VERSION,
+                    google_client_id=settings.auth.google_client_id,
+                    max_request_body_bytes=settings.max_body_bytes,
+                )
+            )
+        return config[0]
+
     app.dependency_overrides.update(
         {
             deps.portfolio_ports: lambda: container.portfolio_ports(),
@@ -247,7 +269,7 @@ def build_app(
             deps.auth_service: lambda: container.auth_service(),
             deps.analysis_ports: lambda: container.analysis_ports(),
             deps.trusted_ip_header: lambda: settings.auth.trusted_ip_header,
-            deps.client_config: lambda: config,
+            deps.client_config: client_config,
             deps.client_logs: lambda: container.client_logs(),
         }
     )
@@ -268,9 +290,9 @@ def build_app(
     app.include_router(meta)
     names = list(include)
     for name in names:
-        app.include_router(ROUTERS[name])
+        app.include_router(router(name))
     if "auth" in names and settings.auth.dev_login:
-        app.include_router(auth.dev_login_router)
+        app.include_router(router_module("auth").dev_login_router)
     return app
 
 

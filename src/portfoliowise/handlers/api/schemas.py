@@ -15,7 +15,9 @@ DecimalText = str  # a plain decimal string: "1234.5", never exponent notation
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built when first used (validation, the OpenAPI document), not at import: a function
+    # imports every answer's schema but uses few (cold start).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ErrorDetail(Out):
@@ -419,7 +421,7 @@ class WebAppAssetOut(BaseModel):
     `holdings` (shares; lots of 10,000 units for a fund), `currency`, `name` and `region`
     are the portfolio's own values. `price` is the app's own snapshot, never our quote."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # as `Out`
 
     ticker: str
 
@@ -429,13 +431,13 @@ class WebAppTargetOut(BaseModel):
     as the app last sent it; `targetPercentage` is the portfolio's target whenever the
     portfolio has targets."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # as `Out`
 
     ticker: str
 
 
 class WebAppBudgetOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # as `Out`
 
     amount: float = Field(description="A JSON number with exactly its digits")
     currency: str

@@ -25,12 +25,15 @@ from portfoliowise.domain.errors import ValidationError
 from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container
 from portfoliowise.handlers.lambdas import telemetry
+from portfoliowise.handlers.tracing import function_tracer
 
 logger = Logger(service="analysis")
 copy_config_to_registered_loggers(source_logger=logger)
 container = Container()
+tracer = function_tracer("analysis", container.settings(), http=True)
 app = bootstrap.analysis_function(container)
-metrics = telemetry.metrics("analysis", container.settings().service_name)
+measured = telemetry.Telemetry("analysis", container.settings().service_name)
+metrics = measured.metrics
 # The correlation id: the API Gateway request id for a request, the EventBridge event id
 # (the envelope's `id`) for an `AnalysisRequested` delivery. Each invocation starts from
 # a clear state: an event's `event_id`/`job_id` are not carried into the next request's lines.
@@ -58,15 +61,18 @@ def on_event(event: dict[str, Any]) -> dict[str, Any]:
     logger.append_keys(event_id=detail.eventId, job_id=detail.jobId)
     outcome = run_analysis(container.analysis_ports(), job_id=detail.jobId, event_id=detail.eventId)
     logger.info("analysis event handled", extra={"outcome": outcome})
+    measured.analysis(outcome)
     return outcome
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(function_version=context.function_version)
     if "detail-type" in event:
-        return on_event(event)
-    response = app.resolve(event, context)
-    telemetry.count_request(metrics, event, response)
-    return response
+        answer = on_event(event)
+    else:
+        answer = measured.api_request(app, event, context)
+    measured.memory(context)
+    return answer

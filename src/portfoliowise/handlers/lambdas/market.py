@@ -14,18 +14,21 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from portfoliowise.adapters.functions.market_warmer import WARM_REQUEST
-from portfoliowise.application.scheduled_jobs import ServiceWarmer
 from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container
 from portfoliowise.handlers.lambdas import telemetry
+from portfoliowise.handlers.tracing import function_tracer
 
 logger = Logger(service="market")
 copy_config_to_registered_loggers(source_logger=logger)
 container = Container()
+tracer = function_tracer("market", container.settings(), http=True)
 app = bootstrap.market_function(container)
 
 
 def warm(request: dict[str, Any]) -> dict[str, Any]:
+    from portfoliowise.application.scheduled_jobs import ServiceWarmer  # the scheduled job's
+
     symbols = [str(s) for s in request.get("symbols") or []]
     pairs = [str(p) for p in request.get("pairs") or []]
     report = ServiceWarmer(container.market()).warm(symbols, pairs)
@@ -33,18 +36,20 @@ def warm(request: dict[str, Any]) -> dict[str, Any]:
     return {"priced": report.priced, "unavailable": report.unavailable}
 
 
-metrics = telemetry.metrics("market", container.settings().service_name)
+measured = telemetry.Telemetry("market", container.settings().service_name)
+metrics = measured.metrics
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(function_version=context.function_version)
     before = container.market().counters.snapshot()
     if WARM_REQUEST in event and "httpMethod" not in event:
         answer = warm(event[WARM_REQUEST])
     else:
-        answer = app.resolve(event, context)
-        telemetry.count_request(metrics, event, answer)
-    telemetry.count_market(metrics, before, container.market().counters.snapshot())
+        answer = measured.api_request(app, event, context)
+    measured.market(before, container.market().counters.snapshot())
+    measured.memory(context)
     return answer

@@ -21,15 +21,14 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
 
 from portfoliowise.application.scheduled_jobs import warm_portfolio
 from portfoliowise.domain.errors import ValidationError
 from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container
+from portfoliowise.handlers.lambdas import telemetry
+from portfoliowise.handlers.tracing import function_tracer
 
 if TYPE_CHECKING:
     from portfoliowise.handlers.jobs import Job
@@ -37,6 +36,11 @@ if TYPE_CHECKING:
 logger = Logger(service="scheduled")
 copy_config_to_registered_loggers(source_logger=logger)
 container = Container()
+tracer = function_tracer("scheduled", container.settings())
+measured = telemetry.Telemetry("scheduled", container.settings().service_name)
+metrics = measured.metrics
+DOMAIN_EVENT_JOB = "portfolio-event"
+"""The job name a domain event's handling is measured under (`JobRuns` etc.)."""
 _jobs: dict[str, Job] = {}
 
 
@@ -56,30 +60,23 @@ def run_job(name: str, deadline: Callable[[], float] | None = None) -> dict[str,
     job = jobs().get(name)
     if job is None:
         raise ValidationError(f"unknown job {name!r}: one of {', '.join(sorted(jobs()))}")
-    report = job(deadline)
+    with measured.job(name):
+        report = job(deadline)
     logger.info("job done", extra={"report": report})
     return dict(report)
 
 
-class PortfolioEventDetail(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    eventId: str  # the wire's camelCase names
-    userId: str
-    portfolioId: str
-
-
-class PortfolioEvent(EventBridgeModel):
-    detail: PortfolioEventDetail
-
-
 def on_domain_event(event: dict[str, Any]) -> dict[str, Any]:
-    envelope: PortfolioEvent = parse(event=event, model=PortfolioEvent)
+    # The parser and its models load on the first event (cron runs never need them).
+    from portfoliowise.handlers.lambdas.portfolio_events import parse_portfolio_event
+
+    envelope = parse_portfolio_event(event)
     detail = envelope.detail
     logger.append_keys(event_id=detail.eventId, detail_type=envelope.detail_type)
-    report = warm_portfolio(
-        container.portfolios(), container.warmer(), detail.userId, detail.portfolioId
-    )
+    with measured.job(DOMAIN_EVENT_JOB):
+        report = warm_portfolio(
+            container.portfolios(), container.warmer(), detail.userId, detail.portfolioId
+        )
     logger.info("domain event handled", extra={"report": report})
     return dict(report)
 
@@ -88,9 +85,12 @@ def on_domain_event(event: dict[str, Any]) -> dict[str, Any]:
 # and for a cron run the schedule event's `id` when its rule's input carries it
 # (`{"job": <name>, "id": <aws.events.event.id>}`); absent otherwise. Each invocation
 # starts from a clear state (no `event_id` left from an earlier event).
+@metrics.log_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(function_version=context.function_version)
+    measured.memory(context)
     if "job" in event:
         return run_job(str(event["job"]), remaining_seconds(context))
     if "detail-type" in event:
