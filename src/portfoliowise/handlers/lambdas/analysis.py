@@ -25,7 +25,7 @@ from portfoliowise.domain.errors import ValidationError
 from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container
 from portfoliowise.handlers.lambdas import telemetry
-from portfoliowise.handlers.tracing import function_tracer
+from portfoliowise.handlers.tracing import annotate_user, function_tracer
 
 logger = Logger(service="analysis")
 copy_config_to_registered_loggers(source_logger=logger)
@@ -59,6 +59,7 @@ def on_event(event: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError(f"not an event this function consumes: {envelope.detail_type}")
     detail = envelope.detail
     logger.append_keys(event_id=detail.eventId, job_id=detail.jobId)
+    annotate_user(detail.userId)  # hashed, on the trace (never the id itself)
     outcome = run_analysis(container.analysis_ports(), job_id=detail.jobId, event_id=detail.eventId)
     logger.info("analysis event handled", extra={"outcome": outcome})
     measured.analysis(outcome)

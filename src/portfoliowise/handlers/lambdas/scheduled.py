@@ -28,7 +28,7 @@ from portfoliowise.domain.errors import ValidationError
 from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.container import Container
 from portfoliowise.handlers.lambdas import telemetry
-from portfoliowise.handlers.tracing import function_tracer
+from portfoliowise.handlers.tracing import annotate_user, function_tracer
 
 if TYPE_CHECKING:
     from portfoliowise.handlers.jobs import Job
@@ -73,6 +73,7 @@ def on_domain_event(event: dict[str, Any]) -> dict[str, Any]:
     envelope = parse_portfolio_event(event)
     detail = envelope.detail
     logger.append_keys(event_id=detail.eventId, detail_type=envelope.detail_type)
+    annotate_user(detail.userId)  # hashed, on the trace (never the id itself)
     with measured.job(DOMAIN_EVENT_JOB):
         report = warm_portfolio(
             container.portfolios(), container.warmer(), detail.userId, detail.portfolioId
