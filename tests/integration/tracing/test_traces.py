@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from portfoliowise.handlers.tracing import user_hash
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -190,6 +192,40 @@ def test_a_valuation_is_one_subsegment_per_adapter_call_with_its_table() -> None
     assert USER_ID not in everything
     assert USER_ID.split(":")[1] not in everything
     assert EMAIL not in everything
+
+
+@pytest.mark.parametrize("function", ["portfolio", "auth"])
+def test_a_function_patches_botocore_and_httpx_when_they_are_first_imported(
+    function: str,
+) -> None:
+    """Traced functions defer X-Ray's patches to the first import of boto3 (and httpx), so
+    that neither loads at the function's start; a client made later is still traced."""
+    code = """
+import sys
+import portfoliowise.handlers.lambdas.{name}
+print(sorted(m for m in ("boto3", "botocore.client", "httpx") if m in sys.modules))
+from portfoliowise.adapters.dynamodb.client import dynamodb_client
+dynamodb_client()
+import botocore.client
+print(hasattr(botocore.client.BaseClient._make_api_call, "__wrapped__"))
+import httpx
+print(httpx.Client.__module__)
+"""
+    env = _environment(AWS_LAMBDA_FUNCTION_NAME=f"portfoliowise-{function}", LAMBDA_TASK_ROOT="/x")
+    done = subprocess.run(
+        [sys.executable, "-c", code.format(name=function)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded, patched, client = done.stdout.strip().splitlines()[-3:]
+    assert loaded == "[]"
+    assert patched == "True"
+    # only the functions that call out over httpx patch it (auth: Google)
+    expected = "aws_xray_sdk.ext.httpx.patch" if function == "auth" else "httpx"
+    assert client.startswith(expected)
 
 
 XRAY_NOISE = ("segment", "xray", "x-ray", "daemon", "subsegment", "context missing", "emitter")
