@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portfoliowise.domain.errors import ValidationError
-from portfoliowise.domain.events import DomainEvent, JsonValue
+
+if TYPE_CHECKING:  # annotations only: the auth function needs no domain events (cold start)
+    from portfoliowise.domain.events import DomainEvent, JsonValue
 
 AUDIT_RETENTION = timedelta(days=90)
 """Audit entries expire (the Audit table's TTL) this long after they were written."""

@@ -6,19 +6,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from portfoliowise.domain.activities import Activity, ActivityChange
-from portfoliowise.domain.analysis import AnalysisReport, AnalysisRequest
-from portfoliowise.domain.audit import AuditEntry
-from portfoliowise.domain.events import DomainEvent
-from portfoliowise.domain.fx import FxRate
-from portfoliowise.domain.instruments import Instrument
-from portfoliowise.domain.market import DailyHistory, ListedIssue
-from portfoliowise.domain.money import Currency, Money
-from portfoliowise.domain.portfolio import Portfolio
-from portfoliowise.domain.quotes import Quote
-from portfoliowise.domain.sessions import Session
+if TYPE_CHECKING:  # annotations only: a function imports the ports, not every model (cold start)
+    from portfoliowise.domain.activities import Activity, ActivityChange
+    from portfoliowise.domain.analysis import AnalysisReport, AnalysisRequest
+    from portfoliowise.domain.audit import AuditEntry
+    from portfoliowise.domain.events import DomainEvent
+    from portfoliowise.domain.fx import FxRate
+    from portfoliowise.domain.instruments import Instrument
+    from portfoliowise.domain.market import DailyHistory, ListedIssue
+    from portfoliowise.domain.money import Currency, Money
+    from portfoliowise.domain.portfolio import Portfolio
+    from portfoliowise.domain.quotes import Quote
+    from portfoliowise.domain.sessions import Session
 
 
 class Clock(Protocol):

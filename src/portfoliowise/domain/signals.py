@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
-from portfoliowise.domain.events import JsonValue
+if TYPE_CHECKING:  # an annotation only: the auth function needs no domain events (cold start)
+    from portfoliowise.domain.events import JsonValue
 
 LARGE_CHANGE_PERCENT: Final = Decimal(10)
 """Default: a valuation total more than 10 % away from the previous one is a large change."""

@@ -18,9 +18,9 @@ from portfoliowise.application.market_service import MAX_HISTORY_DAYS, MAX_SYMBO
 from portfoliowise.domain import limits
 from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.api.app import build_app
-from portfoliowise.handlers.api.schemas import (
+from portfoliowise.handlers.api.schemas.common import ErrorBody
+from portfoliowise.handlers.api.schemas.web_app import (
     ClientConfigOut,
-    ErrorBody,
     NotAvailableOut,
     SubscriptionStatusOut,
 )

@@ -505,7 +505,7 @@ def test_the_market_function_authenticates_its_signed_in_route() -> None:
 
 
 def test_the_market_data_is_described_by_its_schema(app: Any) -> None:
-    from portfoliowise.handlers.api.schemas import LegacyMarketData, PriceHistoryOut
+    from portfoliowise.handlers.api.schemas.market import LegacyMarketData, PriceHistoryOut
 
     for query in (
         APP_RATE_QUERY,

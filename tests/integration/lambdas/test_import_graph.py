@@ -34,11 +34,21 @@ ROUTERS = (
 )
 
 
+SCHEMAS = tuple(name for name in ROUTERS if name != "auth")
+"""The routers with answers of their own: `api.schemas.<name>` (the auth router's are in
+`api.schemas.common`)."""
+
+
 def other_routes(*own: str) -> tuple[str, ...]:
-    """The router modules of the other functions (a function imports its own routers only,
-    through `api.app.router`)."""
-    package = "portfoliowise.handlers.api.routers"
-    return tuple(f"{package}.{name}" for name in ROUTERS if name not in own)
+    """The router modules of the other functions and their answers' schema modules (a
+    function imports its own routers only, through `api.app.router`, and builds only their
+    answers)."""
+    routers = "portfoliowise.handlers.api.routers"
+    schemas = "portfoliowise.handlers.api.schemas"
+    return (
+        *(f"{routers}.{name}" for name in ROUTERS if name not in own),
+        *(f"{schemas}.{name}" for name in SCHEMAS if name not in own),
+    )
 
 
 def use_cases(*names: str) -> tuple[str, ...]:
@@ -92,6 +102,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         # no API at all
         "portfoliowise.handlers.api.app",
         "portfoliowise.handlers.api.schemas",
+        "portfoliowise.handlers.api.schemas.common",
         *other_routes(),
         *use_cases("analysis", "market_queries", "web_app"),
     ),

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from portfoliowise.adapters.dynamodb.codec import Item
 from portfoliowise.adapters.dynamodb.errors import translated
@@ -115,29 +115,35 @@ def _get_chunk(
     """Up to 100 keys: one request, and one more per resend of what DynamoDB left
     unprocessed, with backoff, at most `backoff.attempts` in all."""
     found: list[Item] = []
-    pending: Mapping[str, KeysAndAttributesTypeDef] = {
-        table: {"Keys": chunk, "ConsistentRead": consistent}
-    }
-    sent = 0
+
+    def send(request: Mapping[str, KeysAndAttributesTypeDef]) -> Mapping[str, Any]:
+        with translated(f"reading {table}"):
+            response = client.batch_get_item(RequestItems=request)
+        found.extend(response.get("Responses", {}).get(table, []))
+        unprocessed = response.get("UnprocessedKeys") or {}
+        return {name: rest for name, rest in unprocessed.items() if rest.get("Keys")}
+
+    first = {table: {"Keys": chunk, "ConsistentRead": consistent}}
+    _until_processed(first, send, backoff, f"keys of {table}")
+    return found
+
+
+def _until_processed(
+    first: Mapping[str, Any],
+    send: Callable[[Any], Mapping[str, Any]],
+    backoff: Backoff,
+    what: str,
+) -> None:
+    """Send `first`, then what each answer left unprocessed (what DynamoDB returns
+    unprocessed is what to send again), with backoff: at most `backoff.attempts` requests."""
+    pending, sent = first, 0
     while pending:
         if sent:
             if sent >= backoff.attempts:
-                raise SourceUnavailable(
-                    f"DynamoDB left keys of {table} unprocessed after {sent} requests"
-                )
+                raise SourceUnavailable(f"DynamoDB left {what} unprocessed after {sent} requests")
             backoff.wait(sent)
-        with translated(f"reading {table}"):
-            response = client.batch_get_item(RequestItems=pending)
+        pending = send(pending)
         sent += 1
-        found.extend(response.get("Responses", {}).get(table, []))
-        unprocessed = response.get("UnprocessedKeys") or {}
-        # What DynamoDB returns unprocessed is what to send again (the stubs type the
-        # output and input shapes apart).
-        pending = cast(
-            "Mapping[str, KeysAndAttributesTypeDef]",
-            {name: rest for name, rest in unprocessed.items() if rest.get("Keys")},
-        )
-    return found
 
 
 def batch_write(
@@ -147,21 +153,12 @@ def batch_write(
     backoff: Backoff,
 ) -> None:
     """Put or delete items, 25 a request; not atomic across chunks."""
+
+    def send(request: Mapping[str, Sequence[WriteRequestTypeDef]]) -> Mapping[str, Any]:
+        with translated(f"writing {table}"):
+            response = client.batch_write_item(RequestItems=request)
+        unprocessed = response.get("UnprocessedItems") or {}
+        return {name: rest for name, rest in unprocessed.items() if rest}
+
     for chunk in chunks(requests, BATCH_WRITE_LIMIT):
-        pending: Mapping[str, Sequence[WriteRequestTypeDef]] = {table: list(chunk)}
-        sent = 0
-        while pending:
-            if sent:
-                if sent >= backoff.attempts:
-                    raise SourceUnavailable(
-                        f"DynamoDB left writes to {table} unprocessed after {sent} requests"
-                    )
-                backoff.wait(sent)
-            with translated(f"writing {table}"):
-                response = client.batch_write_item(RequestItems=pending)
-            sent += 1
-            unprocessed = response.get("UnprocessedItems") or {}
-            pending = cast(
-                "Mapping[str, Sequence[WriteRequestTypeDef]]",
-                {name: rest for name, rest in unprocessed.items() if rest},
-            )
+        _until_processed({table: list(chunk)}, send, backoff, f"writes to {table}")

@@ -5,10 +5,12 @@ signal, `signal: <Signal.message()>`, with the whole signal as the record's `sig
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from portfoliowise.domain.events import JsonValue
 from portfoliowise.domain.signals import Signal
+
+if TYPE_CHECKING:  # an annotation only: the auth function needs no domain events (cold start)
+    from portfoliowise.domain.events import JsonValue
 
 
 def signal_document(signal: Signal) -> dict[str, JsonValue]:

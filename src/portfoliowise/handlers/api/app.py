@@ -35,7 +35,7 @@ from portfoliowise.handlers.api.access import (
     public,
 )
 from portfoliowise.handlers.api.errors import register_error_handlers
-from portfoliowise.handlers.api.schemas import Health, ok
+from portfoliowise.handlers.api.schemas.common import Health, ok
 
 if TYPE_CHECKING:
     from portfoliowise.application.web_app import ClientConfig

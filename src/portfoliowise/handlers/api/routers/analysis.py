@@ -18,7 +18,8 @@ from portfoliowise.application.analysis import (
 )
 from portfoliowise.domain.analysis_jobs import AnalysisJob
 from portfoliowise.handlers.api import dependencies as deps
-from portfoliowise.handlers.api.schemas import AnalysisJobOut, errors, ok
+from portfoliowise.handlers.api.schemas.analysis import AnalysisJobOut
+from portfoliowise.handlers.api.schemas.common import errors, ok
 
 TAG = "analysis"
 

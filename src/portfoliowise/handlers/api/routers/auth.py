@@ -47,7 +47,7 @@ from portfoliowise.domain.sessions import SESSION_TTL
 from portfoliowise.handlers.api import dependencies as deps
 from portfoliowise.handlers.api.access import public
 from portfoliowise.handlers.api.errors import error_body
-from portfoliowise.handlers.api.schemas import errors, no_content, ok
+from portfoliowise.handlers.api.schemas.common import errors, no_content, ok
 
 UNKNOWN_CLIENT = "unknown"
 _SESSION_MAX_AGE = int(SESSION_TTL.total_seconds())

@@ -28,7 +28,8 @@ from portfoliowise.application.client_logs import (
 from portfoliowise.domain.signals import subject_of
 from portfoliowise.handlers.api import dependencies as deps
 from portfoliowise.handlers.api.access import body_bytes
-from portfoliowise.handlers.api.schemas import ClientLogsAcceptedOut, errors, ok
+from portfoliowise.handlers.api.schemas.client_logs import ClientLogsAcceptedOut
+from portfoliowise.handlers.api.schemas.common import errors, ok
 
 TAG = "portfolios"  # the tag names the function that serves it
 PATH = "/client-logs"

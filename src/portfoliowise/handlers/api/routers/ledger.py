@@ -52,15 +52,13 @@ from portfoliowise.handlers.api.routers.portfolio import (
     _version,
     _with_etag,
 )
-from portfoliowise.handlers.api.schemas import (
+from portfoliowise.handlers.api.schemas.common import errors, no_content, ok
+from portfoliowise.handlers.api.schemas.ledger import (
     ActivitiesChangedOut,
     ActivitiesImportOut,
     ActivityPageOut,
-    PortfolioOut,
-    errors,
-    no_content,
-    ok,
 )
+from portfoliowise.handlers.api.schemas.portfolio import PortfolioOut
 
 TAG = "portfolios"
 JSON_TYPE = "application/json"

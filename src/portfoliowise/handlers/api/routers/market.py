@@ -35,13 +35,12 @@ from portfoliowise.domain import instruments
 from portfoliowise.domain.quotes import Quote, QuoteStatus
 from portfoliowise.handlers.api import dependencies as deps
 from portfoliowise.handlers.api.access import public
-from portfoliowise.handlers.api.schemas import (
+from portfoliowise.handlers.api.schemas.common import errors, ok
+from portfoliowise.handlers.api.schemas.market import (
     HistoryOut,
     LegacyMarketData,
     PriceHistoryOut,
     QuotesOut,
-    errors,
-    ok,
 )
 from portfoliowise.handlers.presenters import json_with_numbers, plain
 

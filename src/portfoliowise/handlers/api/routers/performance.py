@@ -20,7 +20,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from portfoliowise.application.performance_queries import PerformanceQueries
 from portfoliowise.handlers.api import dependencies as deps
-from portfoliowise.handlers.api.schemas import PerformanceOut, errors, ok
+from portfoliowise.handlers.api.schemas.common import errors, ok
+from portfoliowise.handlers.api.schemas.performance import PerformanceOut
 
 TAG = "market"
 

@@ -38,7 +38,8 @@ from portfoliowise.domain.portfolio import Holding, Portfolio
 from portfoliowise.handlers.api import dependencies as deps
 from portfoliowise.handlers.api.access import accepts, media_type
 from portfoliowise.handlers.api.models import HoldingIn, PortfolioIn, PortfolioReplace, SimulateIn
-from portfoliowise.handlers.api.schemas import (
+from portfoliowise.handlers.api.schemas.common import errors, json_or_csv, no_content, ok
+from portfoliowise.handlers.api.schemas.portfolio import (
     AllocationOut,
     AuditPageOut,
     PortfolioFile,
@@ -46,10 +47,6 @@ from portfoliowise.handlers.api.schemas import (
     PortfolioOut,
     SimulationOut,
     ValuationOut,
-    errors,
-    json_or_csv,
-    no_content,
-    ok,
 )
 from portfoliowise.handlers.presenters import simulation_json, valuation_json
 

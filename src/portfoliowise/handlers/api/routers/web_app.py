@@ -37,12 +37,11 @@ from portfoliowise.application.web_app import (
 from portfoliowise.handlers.api import dependencies as deps
 from portfoliowise.handlers.api.access import public
 from portfoliowise.handlers.api.errors import error_response
-from portfoliowise.handlers.api.schemas import (
+from portfoliowise.handlers.api.schemas.common import errors, ok
+from portfoliowise.handlers.api.schemas.web_app import (
     ClientConfigOut,
     NotAvailableOut,
     SubscriptionStatusOut,
-    errors,
-    ok,
 )
 
 TAG = "auth"

@@ -41,12 +41,11 @@ from portfoliowise.domain.limits import (
     MAX_TARGETS,
 )
 from portfoliowise.handlers.api import dependencies as deps
-from portfoliowise.handlers.api.schemas import (
+from portfoliowise.handlers.api.schemas.common import errors, ok
+from portfoliowise.handlers.api.schemas.web_app_portfolio import (
     WebAppConflictOut,
     WebAppPortfolioOut,
     WebAppSavedOut,
-    errors,
-    ok,
 )
 from portfoliowise.handlers.presenters import json_with_numbers
 
