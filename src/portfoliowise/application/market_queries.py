@@ -11,7 +11,11 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Protocol
 
-from portfoliowise.application.market_service import MAX_SYMBOLS
+from portfoliowise.application.market_limits import (
+    LEGACY_MAX_SYMBOLS,
+    LEGACY_TYPE_NAMES,
+    MAX_SYMBOLS,
+)
 from portfoliowise.domain.errors import UnknownSymbolError, ValidationError
 from portfoliowise.domain.instruments import Instrument, Market, parse_symbol
 from portfoliowise.domain.market import DailyClose, DailyHistory
@@ -28,17 +32,10 @@ RANGES: Final = {
     "10y": 3653,
 }
 YTD = "ytd"
-LEGACY_TYPES: Final = {
-    "us-stock": Market.US,
-    "jp-stock": Market.JP,
-    "mutual-fund": Market.FUND,
-    "exchange-rate": Market.FX,
-}
+LEGACY_TYPES: Final = dict(
+    zip(LEGACY_TYPE_NAMES, (Market.US, Market.JP, Market.FUND, Market.FX), strict=True)
+)
 EXCHANGE_RATE = "exchange-rate"
-LEGACY_MAX_SYMBOLS: Final = 400
-"""Symbols of one legacy market-data request, asked of the market in batches of 100: the
-app sends a whole portfolio's tickers of one type in one request, and a refusal would make
-it fall back on its own made-up prices."""
 PRICE_PERIODS: Final = ("1w", "1m", "3m", "6m", "1y", "ytd")
 _PERCENT_PLACES = Decimal("0.0001")
 

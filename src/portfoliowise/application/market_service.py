@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from portfoliowise.application.market_limits import MAX_HISTORY_DAYS, MAX_SYMBOLS
 from portfoliowise.domain.calendar import TradingCalendar
 from portfoliowise.domain.errors import (
     NotFoundError,
@@ -58,10 +59,6 @@ from portfoliowise.domain.quotes import QUOTE_FRESH_FOR, Quote, QuoteStatus
 
 log = logging.getLogger(__name__)
 
-MAX_SYMBOLS = 100
-"""Symbols per `get_quotes`/`get_rates` call (`GET /market/quotes` takes at most 100)."""
-
-MAX_HISTORY_DAYS = 366 * 20
 HISTORY_SETTLE = timedelta(minutes=30)
 """How long after a session's close its daily bar is taken as final in history."""
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from portfoliowise.application.market_service import MAX_SYMBOLS
+from portfoliowise.application.market_limits import MAX_SYMBOLS
 from portfoliowise.domain.fx import FxRate, RateTable
 from portfoliowise.domain.instruments import Market, parse_symbol
 from portfoliowise.domain.money import USD, Currency

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from portfoliowise.application.market_queries import LEGACY_MAX_SYMBOLS, LEGACY_TYPES
-from portfoliowise.application.market_service import MAX_HISTORY_DAYS, MAX_SYMBOLS
+from portfoliowise.application.market_limits import (
+    LEGACY_MAX_SYMBOLS,
+    LEGACY_TYPE_NAMES,
+    MAX_HISTORY_DAYS,
+    MAX_SYMBOLS,
+)
 from portfoliowise.domain import limits
 from portfoliowise.domain.quotes import QUOTE_FRESH_FOR
 
@@ -40,7 +44,7 @@ class ClientConfig:
     api_version: str
     google_client_id: str
     limits: UsageLimits
-    supported_markets: tuple[str, ...] = tuple(LEGACY_TYPES)
+    supported_markets: tuple[str, ...] = LEGACY_TYPE_NAMES
     market_data_fresh_seconds: int = int(QUOTE_FRESH_FOR.total_seconds())
     google_drive: bool = False
     billing: bool = False

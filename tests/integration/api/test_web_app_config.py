@@ -14,7 +14,7 @@ from api_harness import NOW, LambdaContext, fake_container, make_event
 from dependency_injector import providers
 
 from portfoliowise.adapters.clock import FixedClock
-from portfoliowise.application.market_service import MAX_HISTORY_DAYS, MAX_SYMBOLS
+from portfoliowise.application.market_limits import MAX_HISTORY_DAYS, MAX_SYMBOLS
 from portfoliowise.domain import limits
 from portfoliowise.handlers import bootstrap
 from portfoliowise.handlers.api.app import build_app

@@ -80,7 +80,15 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "croniter",
         "tqdm",
         *other_routes("auth", "web_app"),
-        *use_cases("analysis", "portfolio_commands", "ledger_commands", "performance_queries"),
+        *use_cases(
+            "analysis",
+            "portfolio_commands",
+            "ledger_commands",
+            "performance_queries",
+            # the client configuration's limits come from `market_limits`, constants only
+            "market_queries",
+            "market_service",
+        ),
     ),
     "market": (
         *SDKS,

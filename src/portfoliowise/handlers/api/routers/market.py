@@ -25,12 +25,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from portfoliowise.application.market_queries import (
-    EXCHANGE_RATE,
-    LEGACY_MAX_SYMBOLS,
-    MarketQueries,
-    PriceChange,
-)
+from portfoliowise.application.market_limits import LEGACY_MAX_SYMBOLS
+from portfoliowise.application.market_queries import EXCHANGE_RATE, MarketQueries, PriceChange
 from portfoliowise.domain import instruments
 from portfoliowise.domain.quotes import Quote, QuoteStatus
 from portfoliowise.handlers.api import dependencies as deps
