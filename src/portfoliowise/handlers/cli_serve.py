@@ -5,7 +5,6 @@ with `--web DIR`, the existing app's build too, on the same origin (`static_site
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
@@ -28,7 +27,7 @@ from portfoliowise.application.portfolio_commands import create_portfolio
 from portfoliowise.application.scheduled_jobs import SCHEDULES
 from portfoliowise.domain.audit import RequestContext
 from portfoliowise.domain.errors import ValidationError
-from portfoliowise.handlers import bootstrap
+from portfoliowise.handlers import bootstrap, local_logging
 from portfoliowise.handlers.container import Container, local_container
 from portfoliowise.handlers.local_metrics import RequestMetrics, resolver_routes
 from portfoliowise.handlers.local_scheduler import Scheduler
@@ -126,7 +125,7 @@ def ensure_demo_portfolio(container: Container) -> bool:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    local_logging.configure(sys.stderr)  # JSON lines, or readable on a terminal
     site = None
     if args.web is not None:
         try:

@@ -41,6 +41,7 @@ from urllib.parse import parse_qsl
 
 import h11
 
+from portfoliowise.handlers.local_logging import correlated
 from portfoliowise.handlers.local_metrics import (
     METRICS_PATH,
     REFUSED,
@@ -417,7 +418,8 @@ class _Connection:
                 event = proxy_event(
                     method, api_target or target, headers, body, self._ip, request_id
                 )
-                response = self._server.resolve(event, LocalContext(aws_request_id=request_id))
+                with correlated(request_id):
+                    response = self._server.resolve(event, LocalContext(aws_request_id=request_id))
                 status, fields, payload = _http_response(response)
         except Exception:
             log.exception("answering %s failed (request %s)", _request_line(request), request_id)
