@@ -22,7 +22,8 @@ from aws_cdk import aws_sqs as sqs
 class NetworkRefs:
     vpc: ec2.IVpc
     lambda_security_group: ec2.ISecurityGroup
-    # False with NAT mode "none": the functions of LAMBDA_NEEDS_INTERNET leave the VPC.
+    # False with NAT mode "none": every function runs outside the VPC, or with the
+    # `interfaceEndpoints` setting only those of LAMBDA_NEEDS_INTERNET (config.Settings).
     private_subnets_have_internet: bool
 
 
