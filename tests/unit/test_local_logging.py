@@ -17,6 +17,10 @@ import pytest
 from portfoliowise.handlers import local_logging
 from portfoliowise.handlers.local_server import LocalServer
 
+# Outside `portfoliowise.*`: the Lambda modules other tests import hand those loggers
+# Powertools' own handler (`copy_config_to_registered_loggers`), which `serve` never does.
+LOGGER = "local_logging_test"
+
 
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
@@ -25,20 +29,44 @@ class Terminal(io.StringIO):
 
 @pytest.fixture
 def restore_root() -> Iterator[None]:
+    """A root logger without handlers during the test (pytest adds its capture handlers
+    when the test starts: `_bare_root` takes them off), as it is when `serve` starts; put
+    back afterwards."""
     root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    level = root.level
     yield
     for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in handlers:
+        if getattr(handler, "_local_logging_test", False):
+            root.removeHandler(handler)
+    for handler in _taken:
         root.addHandler(handler)
+    _taken.clear()
     root.setLevel(level)
+
+
+_taken: list[logging.Handler] = []
+
+
+def _bare_root() -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        _taken.append(handler)
+
+
+def _configure(stream: io.StringIO) -> bool:
+    _bare_root()
+    configured = local_logging.configure(stream)
+    for handler in logging.getLogger().handlers:
+        handler._local_logging_test = True  # type: ignore[attr-defined]
+    return configured
 
 
 def test_a_pipe_gets_json_lines_with_the_request_id(restore_root: None) -> None:
     stream = io.StringIO()
-    local_logging.configure(stream)
-    log = logging.getLogger("portfoliowise.test")
+    assert _configure(stream)
+    assert not local_logging.configure(io.StringIO())  # configured once, like basicConfig
+    log = logging.getLogger(LOGGER)
     log.info("outside a request")
     with local_logging.correlated("req-1"):
         log.warning("inside %s", "a request", extra={"portfolioId": "p1"})
@@ -55,20 +83,20 @@ def test_a_pipe_gets_json_lines_with_the_request_id(restore_root: None) -> None:
 
 def test_a_terminal_gets_readable_lines(restore_root: None) -> None:
     stream = Terminal()
-    local_logging.configure(stream)
+    assert _configure(stream)
     with local_logging.correlated("req-2"):
-        logging.getLogger("portfoliowise.test").info("hello")
+        logging.getLogger(LOGGER).info("hello")
     (line,) = stream.getvalue().splitlines()
-    assert line.endswith("INFO portfoliowise.test [req-2]: hello")
+    assert line.endswith("INFO local_logging_test [req-2]: hello")
     assert not line.startswith("{")
 
 
 def test_the_local_server_tags_lines_with_its_request_id(restore_root: None) -> None:
     stream = io.StringIO()
-    local_logging.configure(stream)
+    assert _configure(stream)
 
     def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        logging.getLogger("portfoliowise.test").info("answering")
+        logging.getLogger(LOGGER).info("answering")
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
 
     server = LocalServer(resolve, 0, out=io.StringIO())

@@ -52,15 +52,18 @@ class _Json(logging.Formatter):
         return self._inner.format(record)
 
 
-def configure(stream: TextIO, *, level: int = logging.INFO, json_lines: bool | None = None) -> None:
+def configure(stream: TextIO, *, level: int = logging.INFO, json_lines: bool | None = None) -> bool:
     """Send every log line to `stream`: JSON lines unless `stream` is a terminal (or as
-    `json_lines` says)."""
+    `json_lines` says). Like `logging.basicConfig`, nothing changes when the root logger
+    already has a handler (an embedding process decides where its logs go); whether it
+    configured."""
+    root = logging.getLogger()
+    if root.handlers:
+        return False
     as_json = not stream.isatty() if json_lines is None else json_lines
     handler = logging.StreamHandler(stream)
     handler.addFilter(_Correlation())
     handler.setFormatter(_Json() if as_json else logging.Formatter(READABLE))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    return True
