@@ -29,7 +29,7 @@ import pytest
 
 from portfoliowise.adapters.blobs.local import LocalBlobStore
 from portfoliowise.application.backup import prefixes_for, verify_backup
-from portfoliowise.domain.errors import BackupCorrupt, NotFoundError
+from portfoliowise.domain.errors import NotFoundError
 from portfoliowise.handlers.container import BACKUPS_DIR
 
 USERS, PORTFOLIOS = 3, 2
@@ -154,17 +154,18 @@ def test_a_backup_killed_midway_is_visibly_incomplete_and_a_rerun_completes_it(
     assert _verified(seeded) == USERS * PORTFOLIOS
 
 
-def test_a_rerun_killed_over_an_older_backup_of_the_day_is_refused_not_mixed(
+def test_a_rerun_killed_over_an_older_backup_of_the_day_leaves_that_backup_whole(
     seeded: Path,
 ) -> None:
-    """The day's backup exists; the data changes; a rerun is killed after rewriting one
-    user's object: the old manifest no longer matches it, and verification says so
-    (nothing restores a mixture). A complete rerun makes it whole again."""
+    """The day's backup exists; the data changes; a rerun is killed after writing one
+    user's new object: objects are named by their content and the manifest goes last, so
+    the day's backup is still the old one, whole (nothing restores a mixture). A complete
+    rerun replaces it with the new data."""
     _ok(seeded, "backup", SUNDAY_THE_1ST.isoformat())
     _ok(seeded, "import")  # every portfolio changes (28 more activities)
     _killed(seeded, "put:2", "backup", SUNDAY_THE_1ST.isoformat())
-    with pytest.raises(BackupCorrupt, match="checksum does not match"):
-        verify_backup(_blobs(seeded), prefixes_for(SUNDAY_THE_1ST)[0])
+    before = verify_backup(_blobs(seeded), prefixes_for(SUNDAY_THE_1ST)[0])
+    assert {len(a) for a in before.activities.values()} == {SEEDED}
     _ok(seeded, "backup", SUNDAY_THE_1ST.isoformat())
     backup = verify_backup(_blobs(seeded), prefixes_for(SUNDAY_THE_1ST)[0])
     assert {len(a) for a in backup.activities.values()} == {IMPORTED}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -39,19 +40,28 @@ def _repo(*owners: tuple[str, str]) -> InMemoryPortfolioRepository:
     return repo
 
 
+def _key(blobs: InMemoryBlobStore, user_id: str, prefix: str = "daily/2026-11-28/") -> str:
+    """The key of `user_id`'s object, as the backup's manifest names it."""
+    manifest = json.loads(blobs.get(prefix + "manifest.json"))
+    (key,) = [o["key"] for o in manifest["objects"] if o["userId"] == user_id]
+    return prefix + str(key)
+
+
 def test_a_daily_backup_writes_one_object_per_user_and_a_manifest() -> None:
     blobs = InMemoryBlobStore()
     report = backup.run_backup(_repo(("u1", "a"), ("u1", "b"), ("u2", "a")), blobs, T0.date())
     assert blobs.list("") == [
         "daily/2026-11-28/manifest.json",
-        "daily/2026-11-28/u1/portfolios.json.gz",
-        "daily/2026-11-28/u2/portfolios.json.gz",
+        _key(blobs, "u1"),
+        _key(blobs, "u2"),
     ]
+    # named by content: user, then the first 16 hex digits of the object's sha256
+    assert re.fullmatch(r"daily/2026-11-28/u1/[0-9a-f]{16}\.json\.gz", _key(blobs, "u1"))
     assert (report.users, report.portfolios, report.objects) == (2, 3, 3)
     manifest = json.loads(blobs.get("daily/2026-11-28/manifest.json"))
     assert manifest["portfolios"] == 3
     assert [o["portfolios"] for o in manifest["objects"]] == [2, 1]
-    body = gzip.decompress(blobs.get("daily/2026-11-28/u1/portfolios.json.gz"))
+    body = gzip.decompress(blobs.get(_key(blobs, "u1")))
     assert [p["portfolioId"] for p in json.loads(body)["portfolios"]] == ["a", "b"]
 
 
@@ -84,7 +94,7 @@ def test_sundays_also_go_to_weekly_and_the_first_to_monthly(day: date, prefixes:
 def test_user_ids_are_safe_in_keys() -> None:
     blobs = InMemoryBlobStore()
     backup.run_backup(_repo(("google/123 ../x", "a")), blobs, T0.date())
-    assert "daily/2026-11-28/google%2F123%20..%2Fx/portfolios.json.gz" in blobs.list("daily/")
+    assert _key(blobs, "google/123 ../x").startswith("daily/2026-11-28/google%2F123%20..%2Fx/")
     plan = backup.plan_restore(_repo(), blobs, "2026-11-28")
     assert plan.creates == ["google/123 ../x/a"]
 
@@ -137,9 +147,9 @@ def _corrupt(blobs: InMemoryBlobStore, key: str, data: bytes | None) -> None:
 @pytest.mark.parametrize(
     ("key", "data", "reason"),
     [
-        ("daily/2026-11-28/u1/portfolios.json.gz", None, "u1/portfolios.json.gz: missing"),
-        ("daily/2026-11-28/u2/portfolios.json.gz", b"garbage", "checksum does not match"),
-        ("daily/2026-11-28/manifest.json", b"{not json", "not a backup manifest"),
+        ("u1", None, r"u1/[0-9a-f]{16}\.json\.gz: missing"),
+        ("u2", b"garbage", "checksum does not match"),
+        ("manifest", b"{not json", "not a backup manifest"),
     ],
 )
 def test_a_corrupt_or_partial_backup_is_refused_and_nothing_is_written(
@@ -147,7 +157,9 @@ def test_a_corrupt_or_partial_backup_is_refused_and_nothing_is_written(
 ) -> None:
     blobs = InMemoryBlobStore()
     backup.run_backup(_repo(("u1", "a"), ("u2", "a")), blobs, T0.date())
-    _corrupt(blobs, key, data)
+    _corrupt(
+        blobs, "daily/2026-11-28/manifest.json" if key == "manifest" else _key(blobs, key), data
+    )
     target = _repo()
     with pytest.raises(BackupCorrupt, match=reason):
         backup.plan_restore(target, blobs, "2026-11-28")
@@ -157,10 +169,11 @@ def test_a_corrupt_or_partial_backup_is_refused_and_nothing_is_written(
 def test_a_tampered_object_with_a_matching_checksum_still_fails_on_its_owner() -> None:
     blobs = InMemoryBlobStore()
     backup.run_backup(_repo(("u1", "a")), blobs, T0.date())
-    body = json.loads(gzip.decompress(blobs.get("daily/2026-11-28/u1/portfolios.json.gz")))
+    key = _key(blobs, "u1")
+    body = json.loads(gzip.decompress(blobs.get(key)))
     body["portfolios"][0]["userId"] = "intruder"
     forged = gzip.compress(json.dumps(body).encode(), mtime=0)
-    blobs.put("daily/2026-11-28/u1/portfolios.json.gz", forged)
+    blobs.put(key, forged)
     manifest = json.loads(blobs.get("daily/2026-11-28/manifest.json"))
     import hashlib
 

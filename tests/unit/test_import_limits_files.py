@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -320,7 +321,8 @@ def stored(*portfolio_ids: str) -> InMemoryPortfolioRepository:
 def tamper(blobs: InMemoryBlobStore, change: Callable[[dict[str, Any]], None]) -> None:
     """Change the second portfolio of u1's object and re-sign it in the manifest: a whole
     backup (checksums match), holding a value the limits refuse."""
-    key = "daily/2026-11-28/u1/portfolios.json.gz"
+    manifest = json.loads(blobs.get("daily/2026-11-28/manifest.json"))
+    key = "daily/2026-11-28/" + str(manifest["objects"][0]["key"])  # u1's, named by content
     document = json.loads(gzip.decompress(blobs.get(key)))
     change(document["portfolios"][1])
     body = gzip.compress(json.dumps(document).encode(), mtime=0)
@@ -362,7 +364,7 @@ def test_a_backup_holding_a_value_out_of_range_is_refused_before_anything_is_wri
     assert caught.value.field == field
     message = str(caught.value)
     assert "daily/2026-11-28/" in message
-    assert "u1/portfolios.json.gz: portfolios[1]" in message
+    assert re.search(r"u1/[0-9a-f]{16}\.json\.gz: portfolios\[1\]", message)
     assert len(message) < 500
     assert list(target.all_portfolios()) == []  # verified first: nothing half-restored
     with pytest.raises(OutOfRange):  # a direct verify says the same

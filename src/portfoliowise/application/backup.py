@@ -1,12 +1,16 @@
 """Backups of every user's portfolios to a blob store, and restores from them.
 
 Layout (the same in S3 and in the local data directory):
-  daily/{YYYY-MM-DD}/{userId}/portfolios.json.gz   one gzip JSON document per user
-  daily/{YYYY-MM-DD}/manifest.json                 counts and sha256 of every object
-  weekly/{YYYY-Www}/...                            the same objects, on Sundays
-  monthly/{YYYY-MM}/...                            the same objects, on the 1st
+  daily/{YYYY-MM-DD}/{userId}/{sha256[:16]}.json.gz   one gzip JSON document per user
+  daily/{YYYY-MM-DD}/manifest.json                    counts and sha256 of every object
+  weekly/{YYYY-Www}/...                               the same objects, on Sundays
+  monthly/{YYYY-MM}/...                               the same objects, on the 1st
 Objects are built deterministically (sorted keys, gzip without a name or time), so the
-same data backed up twice gives the same keys and bytes."""
+same data backed up twice gives the same keys and bytes. An object is named by its
+content and the manifest, written last, names the objects: a rerun of the day over
+changed data writes new objects beside the old ones, so until its new manifest replaces
+the old one, the day's previous backup stays whole (a rerun killed midway destroys
+nothing)."""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from portfoliowise.domain.ports import BlobStore, Clock, PortfolioRepository
 
 BACKUP_FORMAT = "portfoliowise/backup@1"
 MANIFEST = "manifest.json"
-USER_OBJECT = "portfolios.json.gz"
+USER_OBJECT_SUFFIX = ".json.gz"
 
 RESTORE_CONTEXT = RequestContext(user_agent="portfoliowise restore")
 
@@ -88,8 +92,9 @@ def prefix_of(label: str) -> str:
     raise ValidationError(f"not a backup name: {label!r} (use YYYY-MM-DD, YYYY-Www or YYYY-MM)")
 
 
-def _user_key(user_id: str) -> str:
-    return f"{quote(user_id, safe='')}/{USER_OBJECT}"
+def _user_key(user_id: str, body: bytes) -> str:
+    """The user's object, named by its content (see the module docstring)."""
+    return f"{quote(user_id, safe='')}/{_sha256(body)[:16]}{USER_OBJECT_SUFFIX}"
 
 
 def _canonical(document: object) -> bytes:
@@ -133,7 +138,7 @@ def run_backup(
         body = _gzip(
             _canonical({"format": BACKUP_FORMAT, "userId": user_id, "portfolios": documents})
         )
-        key = _user_key(user_id)
+        key = _user_key(user_id, body)
         objects[key] = body
         entries.append(
             {
