@@ -47,6 +47,7 @@ for entry in (str(ROOT), str(ROOT / "src"), str(Path(__file__).resolve().parent)
 
 from infra.cdk import build_assets as ba  # noqa: E402
 from infra.cdk import constants as C  # noqa: E402
+from infra.cdk.lambda_runtime import runtime_environment  # noqa: E402
 
 from table import Row, render  # noqa: E402  (bench/table.py)
 
@@ -125,30 +126,16 @@ def handler_module(function: str) -> str:
 def lambda_environment(function: str, tmp: Path, task_root: Path) -> dict[str, str]:
     """What the python3.12 runtime sets, fake credentials, then the function's variables."""
     name = f"portfoliowise-{function}"
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        "TMPDIR": str(tmp),
-        "LAMBDA_TASK_ROOT": str(task_root),
-        "LAMBDA_RUNTIME_DIR": "/var/runtime",
-        "_HANDLER": f"{handler_module(function)}.handler",
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{ba.LAMBDA_RUNTIME}",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_LAMBDA_FUNCTION_NAME": name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(C.LAMBDA_MEMORY_MB[function]),
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]0123456789abcdef",
-        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "AWS_SESSION_TOKEN": "fake-session-token",
-        **COMMON_ENV,
-        **FUNCTION_ENV[function],
-        "POWERTOOLS_SERVICE_NAME": name,
-    }
+    runtime = runtime_environment(
+        name=name,
+        handler=f"{handler_module(function)}.handler",
+        runtime=ba.LAMBDA_RUNTIME,
+        region=REGION,
+        memory_mb=C.LAMBDA_MEMORY_MB[function],
+        task_root=task_root,
+        tmp=tmp,
+    )
+    return {**runtime, **COMMON_ENV, **FUNCTION_ENV[function], "POWERTOOLS_SERVICE_NAME": name}
 
 
 # -- the interpreter's side ------------------------------------------------------------------

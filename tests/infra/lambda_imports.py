@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra.cdk.lambda_runtime import runtime_environment
 from infra_synth import STAND_IN_MARKER, Synth
 
 ACCOUNT = "123456789012"
@@ -281,30 +282,20 @@ def _attribute(logical: str, attribute: str, template: dict[str, Any], region: s
 
 def lambda_environment(function: LambdaFunction, task_root: Path, tmp: Path) -> dict[str, str]:
     """What the Lambda runtime sets (python3.12), then the function's own variables."""
-    name = f"{function.stack}-{function.logical_id}"
+    runtime = runtime_environment(
+        name=f"{function.stack}-{function.logical_id}",
+        handler=function.handler,
+        runtime=function.runtime,
+        region=function.region,
+        memory_mb=function.memory,
+        task_root=task_root,
+        tmp=tmp,
+    )
     return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        "TMPDIR": str(tmp),
-        "LAMBDA_TASK_ROOT": str(task_root),
-        "LAMBDA_RUNTIME_DIR": "/var/runtime",
-        "_HANDLER": function.handler,
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
-        "AWS_REGION": function.region,
-        "AWS_DEFAULT_REGION": function.region,
-        "AWS_LAMBDA_FUNCTION_NAME": name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]0123456789abcdef",
+        **runtime,
         "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
         "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
-        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "AWS_SESSION_TOKEN": "fake-session-token",
         **function.environment,
     }
 

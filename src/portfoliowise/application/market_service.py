@@ -306,10 +306,7 @@ class MarketService:
         return calendar.current_until(quote.as_of or now, now, self._fresh_for)
 
     def _fetch_quotes(self, missing: list[Instrument], now: datetime) -> dict[str, Quote]:
-        found: dict[str, Quote] = {}
-        for start in range(0, len(missing), MAX_SYMBOLS):
-            found.update(self._fetch_quote_batch(missing[start : start + MAX_SYMBOLS], now))
-        return found
+        return _in_batches(self._fetch_quote_batch, missing, now)
 
     def _fetch_quote_batch(self, missing: list[Instrument], now: datetime) -> dict[str, Quote]:
         """At most one call per source for up to 100 instruments."""
@@ -338,10 +335,7 @@ class MarketService:
         return found
 
     def _fetch_rates(self, missing: list[Instrument], now: datetime) -> dict[str, Quote]:
-        found: dict[str, Quote] = {}
-        for start in range(0, len(missing), MAX_SYMBOLS):
-            found.update(self._fetch_rate_batch(missing[start : start + MAX_SYMBOLS], now))
-        return found
+        return _in_batches(self._fetch_rate_batch, missing, now)
 
     def _fetch_rate_batch(self, missing: list[Instrument], now: datetime) -> dict[str, Quote]:
         """At most one call per FX source for up to 100 pairs."""
@@ -446,6 +440,18 @@ class MarketService:
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _in_batches(
+    fetch: Callable[[list[Instrument], datetime], dict[str, Quote]],
+    missing: list[Instrument],
+    now: datetime,
+) -> dict[str, Quote]:
+    """`fetch` over `missing`, `MAX_SYMBOLS` at a time (one call per source per batch)."""
+    found: dict[str, Quote] = {}
+    for start in range(0, len(missing), MAX_SYMBOLS):
+        found.update(fetch(missing[start : start + MAX_SYMBOLS], now))
+    return found
 
 
 def _as_list(symbols: Sequence[str]) -> list[str]:

@@ -11,7 +11,8 @@
   names only, never a secret. The composition root (`container.py`) wraps each
   outside-facing adapter with it; botocore's and httpx's subsegments nest inside.
 - `UserAnnotating`: once a request is authenticated, the `user` annotation is the first
-  16 hex digits of the sha256 of the user id (`user_hash`), never the id or the e-mail.
+  16 hex digits of the sha256 of the user id (`signals.subject_of`, the pseudonym
+  operators' messages use too), never the id or the e-mail.
   Find a user's traces with `annotation.user = "<printf %s "$ID" | sha256sum | cut -c1-16>"`.
 
 Where tracing is off (the CLI, `portfoliowise serve`, tests, SAM local) `instrument` is
@@ -21,10 +22,11 @@ is imported by the Tracer (its recorder) and here only when a traced call runs."
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+
+from portfoliowise.domain.signals import subject_of
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -37,11 +39,6 @@ USER_ANNOTATION = "user"
 BOTOCORE = "botocore"
 HTTPX = "httpx"
 log = logging.getLogger(__name__)
-
-
-def user_hash(user_id: str) -> str:
-    """What traces carry for a user: 16 hex digits of sha256(user id)."""
-    return hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:16]
 
 
 def function_tracer(service: str, settings: Settings, *, http: bool = False) -> Tracer:
@@ -156,7 +153,7 @@ def annotate_user(user_id: str) -> None:
     try:
         entity = xray_recorder.get_trace_entity()
         if entity is not None and entity.sampled:
-            entity.put_annotation(USER_ANNOTATION, user_hash(user_id))
+            entity.put_annotation(USER_ANNOTATION, subject_of(user_id))
     except Exception:  # a trace never fails the request it describes
         log.debug("user annotation not set", exc_info=True)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from portfoliowise.handlers.tracing import user_hash
+from portfoliowise.domain.signals import subject_of as user_hash
 
 ROOT = Path(__file__).resolve().parents[3]
 USER_ID = "google:109876543210987654321"

@@ -39,5 +39,6 @@ app = bootstrap.auth_function(container)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(function_version=context.function_version)
     response = measured.api_request(app, event, context)
+    measured.auth_failure(event, response)
     measured.memory(context)
     return response

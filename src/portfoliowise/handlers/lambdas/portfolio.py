@@ -38,6 +38,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(function_version=context.function_version)
     before = container.cached_market().counters.snapshot()
     response = measured.api_request(app, event, context)
+    measured.portfolio_write(event, response)
     measured.quotes(before, container.cached_market().counters.snapshot())
     measured.memory(context)
     return response

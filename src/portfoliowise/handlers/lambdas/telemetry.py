@@ -113,11 +113,18 @@ class Telemetry:
         tier = FREE_PLAN if caller else names.ANONYMOUS_TIER
         with self._group(**{names.TIER: tier}) as group:
             group.add_metric(name=names.API_REQUESTS, unit=MetricUnit.Count, value=1)
-        path = str(event.get("path", ""))
-        if self.function == "auth" and path.startswith("/auth/") and status in (401, 403, 429):
-            self._count(names.AUTH_FAILURES)
-        if self.function == "portfolio" and method in _STATE_CHANGING and 200 <= status < 300:
-            self._count(names.PORTFOLIO_WRITES)
+
+    def auth_failure(self, event: Mapping[str, Any], response: Mapping[str, Any]) -> None:
+        """`AuthFailures` (the auth function): a sign-in or session refused."""
+        status = int(response.get("statusCode", 0))
+        if str(event.get("path", "")).startswith("/auth/") and status in (401, 403, 429):
+            self._safely(self._count, names.AUTH_FAILURES)
+
+    def portfolio_write(self, event: Mapping[str, Any], response: Mapping[str, Any]) -> None:
+        """`PortfolioWrites` (the portfolio function): a successful write."""
+        status = int(response.get("statusCode", 0))
+        if event.get("httpMethod") in _STATE_CHANGING and 200 <= status < 300:
+            self._safely(self._count, names.PORTFOLIO_WRITES)
 
     # -- every invocation --------------------------------------------------------------
 
