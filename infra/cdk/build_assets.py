@@ -28,6 +28,10 @@ How:
 - boto3/botocore are bundled although the Lambda runtime ships a copy: the runtime's copy
   changes under our feet, the bundled one is the locked version the tests ran against (about
   25 MB, far from the limit).
+- botocore's data is cut to the services the function's role may call (BOTOCORE_SERVICES,
+  botocore_pruning.py): their models, and an `endpoints.json` listing only them. The full
+  file costs every process 6.9 MiB when its first client is made; the models of the other
+  440 services, 27 MB of each asset.
 - Cached: each asset records a hash of its requirement list and of the source tree; a re-run
   with nothing changed only prints the table.
 - Bytecode: every `.py` of the asset is compiled into `__pycache__/*.cpython-312.pyc` by
@@ -67,6 +71,8 @@ from pathlib import Path
 
 from packaging.markers import Marker, default_environment
 
+from infra.cdk import botocore_pruning
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SRC_PACKAGE = REPO_ROOT / "src" / "portfoliowise"
 DEFAULT_OUT = Path(__file__).resolve().parent / "build" / "assets"
@@ -90,6 +96,17 @@ EXCLUDED_BY_FUNCTION: Mapping[str, frozenset[str]] = {
     "portfolio": HEAVY_PACKAGES,
     "analysis": QUOTE_PACKAGES,
     "scheduled": HEAVY_PACKAGES,
+}
+
+# Per function, the AWS services whose botocore data its asset keeps (botocore_pruning.py):
+# those its role may call (tests/infra/test_assets.py reads the synthesized roles), ENI
+# management and X-Ray aside (the Lambda service and the X-Ray daemon make those calls).
+BOTOCORE_SERVICES: Mapping[str, frozenset[str]] = {
+    "market": frozenset({"dynamodb", "kms", "logs", "secretsmanager"}),
+    "auth": frozenset({"dynamodb", "kms", "logs", "secretsmanager", "sns"}),
+    "portfolio": frozenset({"dynamodb", "events", "kms", "logs", "s3", "secretsmanager", "sns"}),
+    "analysis": frozenset({"dynamodb", "events", "kms", "logs", "s3", "secretsmanager"}),
+    "scheduled": frozenset({"dynamodb", "events", "kms", "lambda", "logs", "s3"}),
 }
 
 # The runtime's CPython minor: the wheels' tags, the markers and the bytecode's interpreter
@@ -397,11 +414,18 @@ def _source_files(source: Path) -> list[Path]:
     )
 
 
-def input_hash(lines: Sequence[str], source: Path | None, platform: Platform | None = None) -> str:
-    """Hash of what an asset is made of: platform, pruning, requirement list, source tree."""
+def input_hash(
+    lines: Sequence[str],
+    source: Path | None,
+    platform: Platform | None = None,
+    services: Iterable[str] = (),
+) -> str:
+    """Hash of what an asset is made of: platform, pruning (test suites, AWS services),
+    requirement list, source tree."""
     digest = hashlib.sha256()
     digest.update(f"{(platform or LAMBDA).describe()}\n".encode())
     digest.update(f"pruned: {','.join(PRUNED_TEST_SUITES)}\n".encode())
+    digest.update(f"aws services: {','.join(sorted(services))}\n".encode())
     for line in lines:
         digest.update(line.encode() + b"\n")
     if source is not None:
@@ -474,7 +498,8 @@ def build_function(
     out_root.mkdir(parents=True, exist_ok=True)
     final = out_root / function
     manifest = manifest_path(out_root, function)
-    key = input_hash(lines, source, platform)
+    services = BOTOCORE_SERVICES.get(function, frozenset())
+    key = input_hash(lines, source, platform, services)
     if final.is_dir() and manifest.is_file():
         recorded = json.loads(manifest.read_text())
         if recorded.get("inputHash") == key:
@@ -491,6 +516,8 @@ def build_function(
             shutil.rmtree(staging, ignore_errors=True)
             raise AssetBuildError(f"installing {function}'s dependencies failed:\n{done.stderr}")
     prune_test_suites(staging)
+    if services:
+        botocore_pruning.prune(staging, services)
     if source is not None:
         shutil.copytree(
             source,

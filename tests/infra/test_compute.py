@@ -16,6 +16,7 @@ from compute_harness import (
     function_logical_ids,
     synth,
 )
+from infra.cdk import build_assets as ba
 from infra.cdk import constants as C
 from infra.cdk.components.compute import (
     ASSET_ROOT_CONTEXT_KEY,
@@ -368,6 +369,15 @@ def test_no_wildcard_action_and_no_managed_policy(name: str) -> None:
     result = synth()
     role = result.raw["Resources"][_function(name)["Role"]["Fn::GetAtt"][0]]
     assert "ManagedPolicyArns" not in role["Properties"]
+
+
+@pytest.mark.parametrize("name", list(SEED))
+def test_each_asset_keeps_the_aws_data_of_the_services_its_role_may_call(name: str) -> None:
+    """The asset's botocore keeps the models (and endpoints) of exactly the services the
+    role grants (build_assets.BOTOCORE_SERVICES): a client for any other would be refused
+    by IAM anyway. ENIs and X-Ray are the Lambda service's and the daemon's calls."""
+    granted = {action.split(":", 1)[0] for action in _actions(name)} - {"ec2", "xray"}
+    assert granted == ba.BOTOCORE_SERVICES[name]
 
 
 def test_only_xray_and_eni_actions_are_on_resource_star() -> None:
