@@ -36,6 +36,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ MEMORY_TARGET_SHARE = 0.5
 REGION = C.DEFAULT_PRIMARY_REGION
 ACCOUNT = "123456789012"
 EVENTS = ROOT / "tests" / "events"
+BENCH_USER = "bench-user"
 
 
 def _arn(service: str, resource: str) -> str:
@@ -192,6 +194,8 @@ if len(sys.argv) > 2:
 
     answer = module.handler(event, Context())
     result["status"] = answer.get("statusCode") if isinstance(answer, dict) else None
+    if result["status"] is None:  # a job's report
+        result["report"] = json.loads(json.dumps(answer, default=str))
     result["peakRssKiB"] = peak_rss_kib()
 print("RESULT=" + json.dumps(result), flush=True)
 """
@@ -399,12 +403,35 @@ def _seed(endpoint: str) -> tuple[dict[str, str], str]:
     boto3.client("events", **kwargs).create_event_bus(Name=COMMON_ENV["EVENT_BUS_NAME"])
     token = secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(hours=1)
-    DynamoSessionStore(dynamodb, names).put(Session(token_hash(token), "bench-user", expires))
+    DynamoSessionStore(dynamodb, names).put(Session(token_hash(token), BENCH_USER, expires))
+    _seed_portfolio(dynamodb, names)
     return arns, f"{SESSION_COOKIE}={token}"
 
 
+def _seed_portfolio(dynamodb: Any, names: Any) -> None:
+    """The bundled example portfolio, the bench user's: the backup job has data to write."""
+    from portfoliowise.adapters.clock import SystemClock
+    from portfoliowise.adapters.dynamodb.portfolios import DynamoPortfolioRepository
+    from portfoliowise.adapters.market.sample import examples_dir
+    from portfoliowise.adapters.portfolio_files import load_portfolio
+    from portfoliowise.domain.portfolio import Portfolio
+
+    clock = SystemClock()
+    example = load_portfolio(examples_dir() / "portfolio.json", at=clock.now()).portfolio
+    portfolio = Portfolio.create(
+        user_id=BENCH_USER,
+        portfolio_id="bench-portfolio",
+        name=example.name,
+        base_currency=example.base_currency,
+        at=clock.now(),
+        holdings=example.holdings,
+        targets=example.targets,
+    )
+    DynamoPortfolioRepository(dynamodb, names, clock).add(portfolio, [])
+
+
 def invocations(cookie: str) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Per function: what the invocation is, and its event."""
+    """Per API function: what the invocation is, and its event (scheduled: SCHEDULED_JOBS)."""
     return {
         "market": ("GET /api/market-data (recorded)", _event("legacy_market_data.json")),
         "auth": ("GET /auth/session, signed in", _event("auth_session.json", cookie=cookie)),
@@ -413,8 +440,13 @@ def invocations(cookie: str) -> dict[str, tuple[str, dict[str, Any]]]:
             "GET /analysis/<job>, signed in",
             _event("list_portfolios.json", path="/analysis/bench-job", cookie=cookie),
         ),
-        "scheduled": ("cleanup job", {"job": "cleanup", "id": "bench-run"}),
     }
+
+
+# The scheduled function's cron jobs measured, each in its own fresh interpreter (the row is
+# the largest). The cache-warm job is not: it invokes the market function and fetches JPX's
+# file, neither of which a moto server here can answer.
+SCHEDULED_JOBS = ("backup", "cleanup")
 
 
 def memory_rows(reports: list[ba.AssetReport], python: str) -> list[Row]:
@@ -432,23 +464,45 @@ def memory_rows(reports: list[ba.AssetReport], python: str) -> list[Row]:
         with tempfile.TemporaryDirectory(prefix="pw-events-") as tmp:
             for report in reports:
                 function = report.function
-                what, event = calls[function]
-                event_file = Path(tmp) / f"{function}.json"
-                event_file.write_text(json.dumps(event))
                 env = {"AWS_ENDPOINT_URL": endpoint}
                 env |= {k: v for k, v in arns.items() if k in FUNCTION_ENV[function]}
-                result = run_probe(
-                    python,
-                    report.path,
-                    function,
-                    handler_module(function),
-                    event=event_file,
-                    extra_env=env,
-                )
-                rows.append(_memory_row(function, what, result))
+                measured = []
+                for what, event in _events_of(function, calls):
+                    event_file = Path(tmp) / f"{function}.json"
+                    event_file.write_text(json.dumps(event))
+                    result = run_probe(
+                        python,
+                        report.path,
+                        function,
+                        handler_module(function),
+                        event=event_file,
+                        extra_env=env,
+                    )
+                    measured.append((what, result))
+                rows.append(_largest(function, measured))
     finally:
         server.stop()
     return rows
+
+
+def _events_of(
+    function: str, calls: Mapping[str, tuple[str, dict[str, Any]]]
+) -> list[tuple[str, dict[str, Any]]]:
+    if function == "scheduled":
+        return [(f"{job} job", {"job": job, "id": f"bench-{job}"}) for job in SCHEDULED_JOBS]
+    return [calls[function]]
+
+
+def _largest(function: str, measured: list[tuple[str, Mapping[str, Any]]]) -> Row:
+    """The row of the invocation with the largest peak (a failed one first), the others'
+    peaks in its note."""
+    failed = [(what, result) for what, result in measured if "error" in result]
+    if failed:
+        return _memory_row(function, *failed[0])
+    ranked = sorted(measured, key=lambda item: item[1]["peakRssKiB"], reverse=True)
+    row = _memory_row(function, *ranked[0])
+    others = "; ".join(f"{what}: {r['peakRssKiB'] / 1024:.1f} MiB" for what, r in ranked[1:])
+    return replace(row, note=f"{row.note}; {others}") if others else row
 
 
 def _memory_row(function: str, what: str, result: Mapping[str, Any]) -> Row:
@@ -459,7 +513,10 @@ def _memory_row(function: str, what: str, result: Mapping[str, Any]) -> Row:
         return Row(GROUP_MEMORY, name, "failed", target, False, f"{what}: {result['error']}")
     peak = result["peakRssKiB"] / 1024
     share = peak / size
-    answered = "returned" if result["status"] is None else result["status"]
+    answered = result["status"]
+    if answered is None:
+        report = result.get("report")
+        answered = f"returned {json.dumps(report)}" if report else "returned"
     note = f"{what} -> {answered}; after the import alone {result['importRssKiB'] / 1024:.1f} MiB"
     figure = f"{peak:.1f} MiB ({share:.0%})"
     return Row(GROUP_MEMORY, name, figure, target, share < MEMORY_TARGET_SHARE, note)
