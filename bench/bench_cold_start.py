@@ -12,7 +12,8 @@
   weighs on both). An audit hook refuses the network: an import that calls AWS fails the row.
   For reference the note gives the same ratio without bytecode (a copy of the asset without
   `__pycache__`, run with `-B` as Lambda's read-only /var/task would).
-- Memory: one invocation per function in a fresh interpreter (asset only, as above), against
+- Memory: one invocation per function (the scheduled one: each of SCHEDULED_JOBS, the
+  largest the figure) in a fresh interpreter (asset only, as above), against
   moto's server in *this* process (`AWS_ENDPOINT_URL`), so moto is not in the measured
   process; the figure is that process's peak RSS (VmHWM) against the function's memory
   size (infra/cdk/constants.py). Signed-in requests carry a session seeded in the Session
