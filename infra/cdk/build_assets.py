@@ -27,7 +27,7 @@ How:
   uv-managed and has no pip, and uv is pinned by the Makefile.
 - boto3/botocore are bundled although the Lambda runtime ships a copy: the runtime's copy
   changes under our feet, the bundled one is the locked version the tests ran against (about
-  25 MB, far from the limit).
+  6 MB with the service data cut to the function's services, below).
 - botocore's data is cut to the services the function's role may call (BOTOCORE_SERVICES,
   botocore_pruning.py): their models, and an `endpoints.json` listing only them. The full
   file costs every process 6.9 MiB when its first client is made; the models of the other
