@@ -46,8 +46,8 @@ from portfoliowise.handlers.api.models import (
     Symbol,
     Text,
 )
+from portfoliowise.handlers.api.responses import json_response
 from portfoliowise.handlers.api.routers.portfolio import (
-    _json,
     _required_version,
     _version,
     _with_etag,
@@ -207,7 +207,7 @@ def activities(
         "activities": [activity_json(a) for a in page.activities],
         "nextCursor": page.cursor,
     }
-    return _json(body, headers=_etag(page.portfolio))
+    return json_response(body, headers=_etag(page.portfolio))
 
 
 @router.post(
@@ -243,7 +243,7 @@ def add(
         "holdingsSource": portfolio.holdings_source.value,
         "activities": [activity_json(a) for a in change.added],
     }
-    return _json(answer, 201, _etag(portfolio))
+    return json_response(answer, 201, _etag(portfolio))
 
 
 @router.post(
@@ -324,7 +324,7 @@ def import_file(
             for r in result.rejected[: lc.MAX_REJECTED_LISTED]
         ],
     }
-    return _json(answer, 201 if result.imported else 200, _etag(portfolio))
+    return json_response(answer, 201 if result.imported else 200, _etag(portfolio))
 
 
 @router.delete(

@@ -17,7 +17,6 @@ calls to the rate-limited free sources."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -31,6 +30,7 @@ from portfoliowise.domain import instruments
 from portfoliowise.domain.quotes import Quote, QuoteStatus
 from portfoliowise.handlers.api import dependencies as deps
 from portfoliowise.handlers.api.access import public
+from portfoliowise.handlers.api.responses import json_response
 from portfoliowise.handlers.api.schemas.common import errors, ok
 from portfoliowise.handlers.api.schemas.market import (
     HistoryOut,
@@ -53,14 +53,6 @@ ENTRY_FIELDS = frozenset(
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
 
 Market = Annotated[MarketQueries, Depends(deps.market_queries)]
-
-
-def _json(body: Any, status: int = 200) -> Response[str]:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body, ensure_ascii=False),
-    )
 
 
 def _number(value: Any) -> str | None:
@@ -131,7 +123,7 @@ def quotes(
     symbols: Annotated[str, Query(min_length=1, max_length=SYMBOLS_MAX_LENGTH)],
 ) -> Response[str]:
     found = market.quotes(symbols)
-    return _json({"quotes": {symbol: quote_json(q) for symbol, q in found.items()}})
+    return json_response({"quotes": {symbol: quote_json(q) for symbol, q in found.items()}})
 
 
 @router.get(
@@ -147,7 +139,7 @@ def history(
     range: Annotated[str, Query(pattern="^(1mo|3mo|6mo|1y|2y|5y|10y|ytd)$")] = "1y",
 ) -> Response[str]:
     result = market.history(symbol, range)
-    return _json(
+    return json_response(
         {
             "symbol": result.symbol,
             "currency": result.currency,

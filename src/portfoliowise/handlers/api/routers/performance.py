@@ -9,33 +9,23 @@ reads the Portfolio table for it (its activities included), nothing more."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from portfoliowise.application.performance_queries import PerformanceQueries
 from portfoliowise.handlers.api import dependencies as deps
+from portfoliowise.handlers.api.responses import json_response
 from portfoliowise.handlers.api.schemas.common import errors, ok
 from portfoliowise.handlers.api.schemas.performance import PerformanceOut
 
 TAG = "market"
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated
-
-
-def _json(body: Any, status: int = 200) -> Response[str]:
-    """JSON as the portfolio routes answer it (here so that the market function, which
-    serves this router, does not import the portfolio routes and their use cases)."""
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body, ensure_ascii=False),
-    )
 
 
 User = Annotated[str, Depends(deps.current_user)]
@@ -68,4 +58,4 @@ def performance(
         user, portfolio_id, period=range, start=start, end=end, currency=currency
     )
     body: dict[str, Any] = result.to_json(series=series)
-    return _json(body)
+    return json_response(body)

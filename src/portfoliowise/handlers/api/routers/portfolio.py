@@ -4,12 +4,11 @@ user's portfolio is a 404, like a missing one."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -38,6 +37,7 @@ from portfoliowise.domain.portfolio import Holding, Portfolio
 from portfoliowise.handlers.api import dependencies as deps
 from portfoliowise.handlers.api.access import accepts, media_type
 from portfoliowise.handlers.api.models import HoldingIn, PortfolioIn, PortfolioReplace, SimulateIn
+from portfoliowise.handlers.api.responses import json_response
 from portfoliowise.handlers.api.schemas.common import errors, json_or_csv, no_content, ok
 from portfoliowise.handlers.api.schemas.portfolio import (
     AllocationOut,
@@ -75,20 +75,11 @@ def portfolio_json(portfolio: Portfolio) -> dict[str, Any]:
     return data
 
 
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[str]:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body, ensure_ascii=False),
-        headers=headers,
-    )
-
-
 def _with_etag(portfolio: Portfolio, status: int = 200) -> Response[str]:
     headers = {"ETag": f'"{portfolio.version}"'}
     if status == 201:
         headers["Location"] = f"/portfolios/{portfolio.portfolio_id}"
-    return _json(portfolio_json(portfolio), status, headers)
+    return json_response(portfolio_json(portfolio), status, headers)
 
 
 # -- parsing -------------------------------------------------------------------------------
@@ -152,7 +143,7 @@ def _instant(value: str | None, what: str) -> datetime | None:
     responses={200: ok(PortfolioList), **errors(401)},
 )
 def list_portfolios(user: User, queries: Queries) -> Response[str]:
-    return _json({"portfolios": [portfolio_json(p) for p in queries.list(user)]})
+    return json_response({"portfolios": [portfolio_json(p) for p in queries.list(user)]})
 
 
 @router.post(
@@ -287,7 +278,7 @@ def valuation(
     portfolio_id: str, user: User, queries: Queries, currency: CurrencyParam = None
 ) -> Response[str]:
     result = queries.valuation(user, portfolio_id, currency)
-    return _json(valuation_json(result.valuation, result.allocations, result.drift))
+    return json_response(valuation_json(result.valuation, result.allocations, result.drift))
 
 
 @router.get(
@@ -308,7 +299,7 @@ def allocation_of(
     result = queries.allocation(user, portfolio_id, by, currency)
     (dimension,) = result.allocations
     shaped = valuation_json(result.valuation, result.allocations, result.drift)
-    return _json(
+    return json_response(
         {
             "portfolioId": result.portfolio.portfolio_id,
             "by": dimension,
@@ -338,7 +329,7 @@ def simulate_plan(
         mode=body.mode,
         tolerance=body.tolerance,
     )
-    return _json(simulation_json(plan))
+    return json_response(simulation_json(plan))
 
 
 @router.get(
@@ -372,7 +363,7 @@ def audit(
         limit=limit,
         cursor=cursor,
     )
-    return _json(
+    return json_response(
         {
             "portfolioId": page.portfolio_id,
             "since": page.since.isoformat(),

@@ -22,10 +22,9 @@ the Google client id and the session table, and none of these needs the market s
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
 
@@ -37,6 +36,7 @@ from portfoliowise.application.web_app import (
 from portfoliowise.handlers.api import dependencies as deps
 from portfoliowise.handlers.api.access import public
 from portfoliowise.handlers.api.errors import error_response
+from portfoliowise.handlers.api.responses import json_response
 from portfoliowise.handlers.api.schemas.common import errors, ok
 from portfoliowise.handlers.api.schemas.web_app import (
     ClientConfigOut,
@@ -57,14 +57,6 @@ router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves it unann
 
 Config = Annotated[ClientConfig, Depends(deps.client_config)]
 User = Annotated[str, Depends(deps.current_user)]
-
-
-def _json(body: Any, status: int = 200) -> Response[str]:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body, ensure_ascii=False),
-    )
 
 
 def limits_json(limits: UsageLimits) -> dict[str, int]:
@@ -89,7 +81,7 @@ def limits_json(limits: UsageLimits) -> dict[str, int]:
 )
 @public
 def client_config(config: Config) -> Response[str]:
-    return _json(
+    return json_response(
         {
             "success": True,
             "data": {
@@ -120,7 +112,7 @@ def client_config(config: Config) -> Response[str]:
 )
 def subscription(config: Config, user: User) -> Response[str]:
     status = subscription_status(config, user)
-    return _json(
+    return json_response(
         {
             "success": True,
             "data": {
@@ -158,7 +150,7 @@ def portal(_user: User) -> Response[str]:
 
 
 def _no_drive() -> Response[str]:
-    return _json(
+    return json_response(
         {
             "success": False,
             "error": {"code": "drive_not_available", "message": DRIVE_MESSAGE},
